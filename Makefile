@@ -1,0 +1,34 @@
+# Two commands: `make run` and `make test`. Both create .venv and install on first use.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test install lint demo clean
+
+$(STAMP): pyproject.toml constraints.txt
+	@python3 -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || \
+	  { echo "需要 Python 3.11 或更高版本 (Python 3.11+ is required)."; exit 1; }
+	@test -x $(PY) || python3 -m venv $(VENV) || \
+	  { echo "无法创建虚拟环境：请先安装 python3-venv (apt-get install python3-venv)。"; exit 1; }
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py load_demo
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+test: install
+	$(PY) -m pytest
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy dwgk tests
+
+clean:
+	rm -rf $(VENV) dwgk.sqlite3

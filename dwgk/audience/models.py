@@ -1,0 +1,166 @@
+"""Reusable pieces for every model that has an audience.
+
+A model with an audience subclasses `AudiencedModel`, uses `AudienceQuerySet` for its
+manager, and declares a companion key table (a subclass of `AudienceKeyBase` with a
+foreign key `obj` to it, related_name "audience_keys"). Saving the object rewrites its key
+rows. Visibility is then decided in one place:
+
+    Model.objects.visible_to(user)          every list, export, feed, search, API
+    Model.objects.newest_visible(user, 20)  "the newest 20 I can see", index-driven
+    can_see(user, obj)                      a single object: the same query as the list
+
+An object whose `audience_sort_value()` is None (not yet published, withdrawn ...) has no
+key rows, so nobody sees it through its audience, whatever the audience says.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import Any, ClassVar, Generic, TypeVar
+
+from django.db import connection, models, transaction
+from django.db.models import Exists, OuterRef
+from django.utils.translation import gettext_lazy as _
+
+from dwgk.audience.keys import Audience, viewer_keys
+
+M = TypeVar("M", bound="AudiencedModel")
+
+
+class AudienceKeyBase(models.Model):
+    """One audience key of one object; `sort_at` copies the owner's feed order."""
+
+    key = models.CharField(max_length=32)
+    sort_at = models.DateTimeField()
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return self.key
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Keyset position in a feed: the sort value and id of the last row seen."""
+
+    sort_at: datetime.datetime
+    pk: int
+
+    def encode(self) -> str:
+        return f"{self.sort_at.timestamp():.6f}_{self.pk}"
+
+    @classmethod
+    def decode(cls, value: str) -> Cursor | None:
+        try:
+            stamp, pk = value.split("_", 1)
+            return cls(datetime.datetime.fromtimestamp(float(stamp), tz=datetime.UTC), int(pk))
+        except (ValueError, OverflowError, OSError):
+            return None
+
+
+class AudienceQuerySet(models.QuerySet[M], Generic[M]):
+    def visible_to(self, user: Any) -> AudienceQuerySet[M]:
+        """Only the objects this user may see: THE visibility rule of the platform."""
+        keys = viewer_keys(user)
+        key_model = self.model.audience_key_model()
+        return self.filter(Exists(key_model.objects.filter(obj=OuterRef("pk"), key__in=keys)))
+
+    def newest_visible(
+        self, user: Any, limit: int = 20, after: Cursor | None = None
+    ) -> tuple[list[M], Cursor | None]:
+        """The newest `limit` objects visible to `user` (after `after`), newest first, and
+        the cursor of the next page (None at the end).
+
+        One indexed top-N per viewer key, merged: the global top N is always inside the
+        union of the per-key top Ns. Works on the whole table only: filter afterwards
+        would silently shorten pages, so a filtered queryset is refused.
+        """
+        if self.query.has_filters():
+            raise TypeError("newest_visible() works on the unfiltered table; use visible_to()")
+        key_model = self.model.audience_key_model()
+        table = connection.ops.quote_name(key_model._meta.db_table)
+        obj_col = connection.ops.quote_name(key_model._meta.get_field("obj").column)
+        keys = viewer_keys(user)
+        params: list[Any] = []
+        parts = []
+        for i, key in enumerate(keys):
+            where = "key = %s"
+            params.append(key)
+            if after is not None:
+                sort_value = connection.ops.adapt_datetimefield_value(after.sort_at)
+                where += f" AND (sort_at < %s OR (sort_at = %s AND {obj_col} < %s))"
+                params += [sort_value, sort_value, after.pk]
+            parts.append(
+                f"SELECT * FROM (SELECT {obj_col} AS obj, sort_at FROM {table} WHERE {where} "
+                f"ORDER BY sort_at DESC, {obj_col} DESC LIMIT %s) AS k{i}"
+            )
+            params.append(limit)
+        sql = (
+            f"SELECT obj, MAX(sort_at) AS s FROM ({' UNION ALL '.join(parts)}) AS u "
+            "GROUP BY obj ORDER BY s DESC, obj DESC LIMIT %s"
+        )
+        params.append(limit + 1)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        page_rows, more = rows[:limit], len(rows) > limit
+        by_pk = self.in_bulk([pk for pk, _ in page_rows])
+        objects = [by_pk[pk] for pk, _ in page_rows if pk in by_pk]
+        next_cursor = None
+        if more and page_rows:
+            last = objects[-1]
+            sort_at = last.audience_sort_value()
+            assert sort_at is not None
+            next_cursor = Cursor(sort_at, last.pk)
+        return objects, next_cursor
+
+
+class AudiencedModel(models.Model):
+    """Abstract base for anything disclosed to an audience."""
+
+    audience = models.JSONField(_("公开范围"), default=dict, blank=True)
+
+    audience_key_related_name: ClassVar[str] = "audience_keys"
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def audience_key_model(cls) -> type[AudienceKeyBase]:
+        field = cls._meta.get_field(cls.audience_key_related_name)
+        model: type[AudienceKeyBase] = field.related_model  # type: ignore[assignment]
+        return model
+
+    def audience_sort_value(self) -> datetime.datetime | None:
+        """When the object became visible (the feed order), or None while it must not be."""
+        raise NotImplementedError
+
+    def get_audience(self) -> Audience:
+        return Audience.from_json(self.audience)
+
+    def set_audience(self, audience: Audience) -> None:
+        self.audience = audience.to_json()
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            self.sync_audience_keys()
+
+    def sync_audience_keys(self) -> None:
+        """Rewrite this object's key rows from its audience and sort value."""
+        key_model = self.audience_key_model()
+        key_model.objects.filter(obj=self).delete()  # type: ignore[misc]
+        sort_at = self.audience_sort_value()
+        if sort_at is None:
+            return
+        key_model.objects.bulk_create(  # type: ignore[misc]
+            [key_model(obj=self, key=key, sort_at=sort_at) for key in self.get_audience().keys()]
+        )
+
+
+def can_see(user: Any, obj: AudiencedModel) -> bool:
+    """Whether `user` may see `obj`: the very query every list uses, for one row."""
+    manager = type(obj)._default_manager
+    return bool(manager.all().visible_to(user).filter(pk=obj.pk).exists())  # type: ignore[attr-defined]

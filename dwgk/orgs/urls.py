@@ -1,0 +1,9 @@
+from django.urls import path
+
+from dwgk.orgs import views
+
+app_name = "orgs"
+urlpatterns = [
+    path("", views.tree, name="tree"),
+    path("<int:pk>/", views.detail, name="detail"),
+]

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from tests.cast import Cast, make_cast
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture
+def cast(db: None) -> Cast:
+    return make_cast()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if CHROMIUM:
+        return
+    skip = pytest.mark.skip(reason="未安装 Chromium：浏览器端到端测试已跳过 (apt-get install chromium)")
+    for item in items:
+        if "browser" in item.keywords:
+            item.add_marker(skip)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if not CHROMIUM:
+        terminalreporter.write_line(
+            "注意 / NOTE: 未找到 Chromium，浏览器端到端测试已跳过。"
+            "No Chromium installed: browser tests were SKIPPED (apt-get install chromium).",
+            yellow=True,
+            bold=True,
+        )

@@ -1,0 +1,12 @@
+"""Test settings: the real settings plus a small app with an audience-bearing model."""
+
+from __future__ import annotations
+
+from dwgk.settings import *  # noqa: F403
+from dwgk.settings import INSTALLED_APPS
+
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.testapp"]
+# Argon2 is the production hasher; tests hash thousands of passwords, so use a fast one
+# except where a test asks for Argon2 explicitly.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+AXES_ENABLED = True
