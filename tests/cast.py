@@ -1,17 +1,17 @@
 """The shared cast: small make_* helpers and one little world every test can stand on.
 
-    明州市委 (city)
-      └ 东湖区委 (district)
-          ├ 湖滨街道党工委 (street) ─ 湖滨社区党委 (community) ─ 第一党支部 / 第二党支部
-          └ 区纪委
-    明州医科大学党委 ─ 基础医学院党委 ─ 教工党支部
+明州市委 (city)
+  └ 东湖区委 (district)
+      ├ 湖滨街道党工委 (street) ─ 湖滨社区党委 (community) ─ 第一党支部 / 第二党支部
+      └ 区纪委
+明州医科大学党委 ─ 基础医学院党委 ─ 教工党支部
 
-    alice   secretary (principal) of 第一党支部, member there
-    bob     member of 第一党支部
-    charlie member of 第二党支部 — should have no access to what is only for 第一党支部
-    dora    not a member; resident affiliated with 湖滨社区党委 (the community)
-    erin    member of the university's 教工党支部, staff of the university
-    olga    org admin of 东湖区委 and its subtree
+alice   secretary (principal) of 第一党支部, member there
+bob     member of 第一党支部
+charlie member of 第二党支部 — should have no access to what is only for 第一党支部
+dora    not a member; resident affiliated with 湖滨社区党委 (the community)
+erin    member of the university's 教工党支部, staff of the university
+olga    org admin of 东湖区委 and its subtree
 """
 
 from __future__ import annotations
@@ -34,7 +34,9 @@ def org_type(code: str) -> OrgType:
     return OrgType.objects.get(code=code)
 
 
-def make_org(name: str, type_code: str, parent: Organization | None = None, **kw: Any) -> Organization:
+def make_org(
+    name: str, type_code: str, parent: Organization | None = None, **kw: Any
+) -> Organization:
     code = kw.pop("code", None) or f"T{next(_seq):05d}"
     return Organization.objects.create(
         name=name, code=code, org_type=org_type(type_code), parent=parent, **kw
@@ -42,7 +44,9 @@ def make_org(name: str, type_code: str, parent: Organization | None = None, **kw
 
 
 def make_user(username: str, name: str | None = None, **kw: Any) -> User:
-    user = User.objects.create_user(username=username, password="test-pass-123", name=name or username, **kw)
+    user = User.objects.create_user(
+        username=username, password="test-pass-123", name=name or username, **kw
+    )
     return user
 
 
@@ -102,5 +106,21 @@ def make_cast() -> Cast:
     affiliate(erin, university, actor=None, kind="teacher")
     olga = make_user("olga", name="奥尔加")
     role_grant(olga, district, Role.ORG_ADMIN, actor=None, inherit=True)
-    return Cast(city, district, street, community, branch1, branch2, discipline, university,
-                school, uni_branch, alice, bob, charlie, dora, erin, olga)
+    return Cast(
+        city,
+        district,
+        street,
+        community,
+        branch1,
+        branch2,
+        discipline,
+        university,
+        school,
+        uni_branch,
+        alice,
+        bob,
+        charlie,
+        dora,
+        erin,
+        olga,
+    )

@@ -17,7 +17,9 @@ def cast(db: None) -> Cast:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if CHROMIUM:
         return
-    skip = pytest.mark.skip(reason="未安装 Chromium：浏览器端到端测试已跳过 (apt-get install chromium)")
+    skip = pytest.mark.skip(
+        reason="未安装 Chromium：浏览器端到端测试已跳过 (apt-get install chromium)"
+    )
     for item in items:
         if "browser" in item.keywords:
             item.add_marker(skip)

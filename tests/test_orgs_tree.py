@@ -13,16 +13,30 @@ from tests.cast import make_org, make_user
 
 def test_every_org_type_from_the_rules_is_loaded_as_data(db):
     codes = set(OrgType.objects.values_list("code", flat=True))
-    assert {"city_committee", "branch", "discipline_commission", "leading_party_group",
-            "dispatched_working_committee", "affiliated_institution", "school_committee"} <= codes
+    assert {
+        "city_committee",
+        "branch",
+        "discipline_commission",
+        "leading_party_group",
+        "dispatched_working_committee",
+        "affiliated_institution",
+        "school_committee",
+    } <= codes
     assert set(OrgType.objects.filter(holds_members=True).values_list("code", flat=True)) == {
-        "branch", "joint_branch"}
+        "branch",
+        "joint_branch",
+    }
     assert all(t.template and t.basis for t in OrgType.objects.all())
 
 
 def test_ancestors_are_read_off_the_path_root_first(cast):
-    assert cast.branch1.ancestor_ids == [cast.city.pk, cast.district.pk, cast.street.pk,
-                                         cast.community.pk, cast.branch1.pk]
+    assert cast.branch1.ancestor_ids == [
+        cast.city.pk,
+        cast.district.pk,
+        cast.street.pk,
+        cast.community.pk,
+        cast.branch1.pk,
+    ]
     names = [o.name for o in Organization.objects.ancestors_of(cast.branch1, include_self=False)]
     assert names == ["明州市委", "东湖区委", "湖滨街道党工委", "湖滨社区党委"]
 
@@ -93,7 +107,9 @@ def test_merging_moves_members_children_and_ends_roles(cast):
     assert cast.branch1.status == Organization.Status.MERGED
     assert cast.branch1.merged_into == cast.branch2
     assert Membership.objects.get(user=cast.bob, ended_on__isnull=True).branch == cast.branch2
-    assert Membership.objects.filter(user=cast.bob, branch=cast.branch1).get().end_reason == "merged"
+    assert (
+        Membership.objects.filter(user=cast.bob, branch=cast.branch1).get().end_reason == "merged"
+    )
     assert not RoleGrant.objects.current().filter(org=cast.branch1).exists()
 
 

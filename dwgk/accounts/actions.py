@@ -166,7 +166,9 @@ def role_grant(
     grant = RoleGrant.objects.create(
         user=user, org=org, role=role, inherit=inherit, granted_by=actor if actor else None
     )
-    record(actor, "role.grant", grant, org_id=org.pk, role=role, inherit=inherit, user=user.username)
+    record(
+        actor, "role.grant", grant, org_id=org.pk, role=role, inherit=inherit, user=user.username
+    )
     return grant
 
 

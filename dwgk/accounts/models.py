@@ -152,9 +152,7 @@ class RoleGrantQuerySet(models.QuerySet["RoleGrant"]):
 
     def covering(self, org: Organization) -> RoleGrantQuerySet:
         """Current grants that apply at `org`: made there, or inherited from an ancestor."""
-        return self.current().filter(
-            Q(org=org) | Q(inherit=True, org_id__in=org.ancestor_ids[:-1])
-        )
+        return self.current().filter(Q(org=org) | Q(inherit=True, org_id__in=org.ancestor_ids[:-1]))
 
 
 class RoleGrant(models.Model):

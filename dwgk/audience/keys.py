@@ -64,7 +64,7 @@ class Audience:
     def is_empty(self) -> bool:
         return not (self.society or self.party or self.units or self.orgs or self.people)
 
-    def keys(self) -> list[str]:
+    def to_keys(self) -> list[str]:
         """The keys stored with an object that has this audience."""
         if self.society:
             # Everyone can see it: further keys would add rows and change nothing.
@@ -123,9 +123,9 @@ def viewer_keys(user: Any) -> list[str]:
             keys.append(f"members:{ancestor}")
             keys.append(f"unit:{ancestor}")
         keys.append(f"org:{branch_id}")
-    for org_id, org_path in Affiliation.objects.filter(user=user, ended_on__isnull=True).values_list(
-        "org_id", "org__path"
-    ):
+    for org_id, org_path in Affiliation.objects.filter(
+        user=user, ended_on__isnull=True
+    ).values_list("org_id", "org__path"):
         keys.extend(f"unit:{ancestor}" for ancestor in path_ids(org_path))
         keys.append(f"org:{org_id}")
     for org_id in RoleGrant.objects.current().filter(user=user).values_list("org_id", flat=True):

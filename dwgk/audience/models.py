@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dwgk.audience.keys import Audience, viewer_keys
 
-M = TypeVar("M", bound="AudiencedModel")
+OBJ_FIELD = "obj"  # the foreign key every key table has to its owner
 
 
 class AudienceKeyBase(models.Model):
@@ -39,6 +39,55 @@ class AudienceKeyBase(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class AudiencedModel(models.Model):
+    """Abstract base for anything disclosed to an audience."""
+
+    audience = models.JSONField(_("公开范围"), default=dict, blank=True)
+
+    audience_key_related_name: ClassVar[str] = "audience_keys"
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            self.sync_audience_keys()
+
+    @classmethod
+    def audience_key_model(cls) -> type[AudienceKeyBase]:
+        field = cls._meta.get_field(cls.audience_key_related_name)
+        model: type[AudienceKeyBase] = field.related_model  # type: ignore[assignment]
+        return model
+
+    def audience_sort_value(self) -> datetime.datetime | None:
+        """When the object became visible (the feed order), or None while it must not be."""
+        raise NotImplementedError
+
+    def get_audience(self) -> Audience:
+        return Audience.from_json(self.audience)
+
+    def set_audience(self, audience: Audience) -> None:
+        self.audience = audience.to_json()
+
+    def sync_audience_keys(self) -> None:
+        """Rewrite this object's key rows from its audience and sort value."""
+        key_model = self.audience_key_model()
+        key_model._default_manager.filter(**{OBJ_FIELD: self}).delete()
+        sort_at = self.audience_sort_value()
+        if sort_at is None:
+            return
+        key_model._default_manager.bulk_create(
+            [
+                key_model(**{OBJ_FIELD: self}, key=key, sort_at=sort_at)
+                for key in self.get_audience().to_keys()
+            ]
+        )
+
+
+M = TypeVar("M", bound=AudiencedModel)
 
 
 @dataclass(frozen=True)
@@ -65,7 +114,8 @@ class AudienceQuerySet(models.QuerySet[M], Generic[M]):
         """Only the objects this user may see: THE visibility rule of the platform."""
         keys = viewer_keys(user)
         key_model = self.model.audience_key_model()
-        return self.filter(Exists(key_model.objects.filter(obj=OuterRef("pk"), key__in=keys)))
+        rows = key_model._default_manager.filter(**{OBJ_FIELD: OuterRef("pk")}, key__in=keys)
+        return self.filter(Exists(rows))
 
     def newest_visible(
         self, user: Any, limit: int = 20, after: Cursor | None = None
@@ -81,7 +131,7 @@ class AudienceQuerySet(models.QuerySet[M], Generic[M]):
             raise TypeError("newest_visible() works on the unfiltered table; use visible_to()")
         key_model = self.model.audience_key_model()
         table = connection.ops.quote_name(key_model._meta.db_table)
-        obj_col = connection.ops.quote_name(key_model._meta.get_field("obj").column)
+        obj_col = connection.ops.quote_name(key_model._meta.get_field(OBJ_FIELD).column)
         keys = viewer_keys(user)
         params: list[Any] = []
         parts = []
@@ -115,49 +165,6 @@ class AudienceQuerySet(models.QuerySet[M], Generic[M]):
             assert sort_at is not None
             next_cursor = Cursor(sort_at, last.pk)
         return objects, next_cursor
-
-
-class AudiencedModel(models.Model):
-    """Abstract base for anything disclosed to an audience."""
-
-    audience = models.JSONField(_("公开范围"), default=dict, blank=True)
-
-    audience_key_related_name: ClassVar[str] = "audience_keys"
-
-    class Meta:
-        abstract = True
-
-    @classmethod
-    def audience_key_model(cls) -> type[AudienceKeyBase]:
-        field = cls._meta.get_field(cls.audience_key_related_name)
-        model: type[AudienceKeyBase] = field.related_model  # type: ignore[assignment]
-        return model
-
-    def audience_sort_value(self) -> datetime.datetime | None:
-        """When the object became visible (the feed order), or None while it must not be."""
-        raise NotImplementedError
-
-    def get_audience(self) -> Audience:
-        return Audience.from_json(self.audience)
-
-    def set_audience(self, audience: Audience) -> None:
-        self.audience = audience.to_json()
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        with transaction.atomic():
-            super().save(*args, **kwargs)
-            self.sync_audience_keys()
-
-    def sync_audience_keys(self) -> None:
-        """Rewrite this object's key rows from its audience and sort value."""
-        key_model = self.audience_key_model()
-        key_model.objects.filter(obj=self).delete()  # type: ignore[misc]
-        sort_at = self.audience_sort_value()
-        if sort_at is None:
-            return
-        key_model.objects.bulk_create(  # type: ignore[misc]
-            [key_model(obj=self, key=key, sort_at=sort_at) for key in self.get_audience().keys()]
-        )
 
 
 def can_see(user: Any, obj: AudiencedModel) -> bool:

@@ -27,4 +27,6 @@ def _logged_out(sender: Any, request: HttpRequest | None, user: Any, **kwargs: A
 def _login_failed(
     sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any
 ) -> None:
-    record(None, "auth.login_failed", request=request, username=str(credentials.get("username", "")))
+    record(
+        None, "auth.login_failed", request=request, username=str(credentials.get("username", ""))
+    )

@@ -16,9 +16,7 @@ def home(request: HttpRequest) -> HttpResponse:
     user = request.user
     assert isinstance(user, User)
     membership = current_membership(user)
-    branch_line = (
-        list(Organization.objects.ancestors_of(membership.branch)) if membership else []
-    )
+    branch_line = list(Organization.objects.ancestors_of(membership.branch)) if membership else []
     affiliations = Affiliation.objects.filter(user=user, ended_on__isnull=True).select_related(
         "org"
     )

@@ -156,7 +156,11 @@ def org_dissolve(
 
 @transaction.atomic
 def org_merge(
-    org: Organization, into: Organization, *, actor: Any, note: str = "",
+    org: Organization,
+    into: Organization,
+    *,
+    actor: Any,
+    note: str = "",
     on: datetime.date | None = None,
 ) -> None:
     """Merge `org` into `into`: its sub-organizations move under `into`, its members and
@@ -178,7 +182,11 @@ def org_merge(
     for child in Organization.objects.filter(parent=org_l, status=Organization.Status.ACTIVE):
         _move_subtree(child, into_l)
         OrgEvent.objects.create(
-            org=child, kind=OrgEvent.Kind.MOVED, actor=actor, from_parent=org_l, to_parent=into_l,
+            org=child,
+            kind=OrgEvent.Kind.MOVED,
+            actor=actor,
+            from_parent=org_l,
+            to_parent=into_l,
             note=f"因“{org_l.name}”并入“{into_l.name}”",
         )
     for m in list(members):
@@ -190,7 +198,9 @@ def org_merge(
         a.save(update_fields=["ended_on"])
         if not Affiliation.objects.filter(user=a.user, org=into_l, ended_on__isnull=True).exists():
             Affiliation.objects.create(user=a.user, org=into_l, kind=a.kind, started_on=day)
-    RoleGrant.objects.current().filter(org=org_l).update(revoked_at=timezone.now(), revoked_by=actor)
+    RoleGrant.objects.current().filter(org=org_l).update(
+        revoked_at=timezone.now(), revoked_by=actor
+    )
     org_l.status = Organization.Status.MERGED
     org_l.merged_into = into_l
     org_l.ended_on = day

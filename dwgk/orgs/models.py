@@ -126,7 +126,9 @@ class Organization(models.Model):
         on_delete=models.PROTECT,
         related_name="children",
     )
-    path = models.CharField(_("路径"), max_length=PATH_WIDTH * MAX_DEPTH, db_index=True, editable=False)
+    path = models.CharField(
+        _("路径"), max_length=PATH_WIDTH * MAX_DEPTH, db_index=True, editable=False
+    )
     status = models.CharField(
         _("状态"), max_length=12, choices=Status.choices, default=Status.ACTIVE, db_index=True
     )
@@ -153,6 +155,19 @@ class Organization(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """New organizations get their path here; moves go through `orgs.actions.org_move`."""
+        if self.pk is not None:
+            super().save(*args, **kwargs)
+            return
+        if self.parent is not None and self.parent.depth >= MAX_DEPTH:
+            raise ValueError("organization hierarchy too deep")
+        self.path = ""
+        super().save(*args, **kwargs)
+        prefix = self.parent.path if self.parent is not None else ""
+        self.path = prefix + path_segment(self.pk)
+        Organization.objects.filter(pk=self.pk).update(path=self.path)
+
     @property
     def ancestor_ids(self) -> list[int]:
         """Ids from the root down to and including this organization."""
@@ -172,19 +187,6 @@ class Organization(models.Model):
 
     def is_in_subtree_of(self, other: Organization) -> bool:
         return self.path.startswith(other.path)
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        """New organizations get their path here; moves go through `orgs.actions.org_move`."""
-        if self.pk is not None:
-            super().save(*args, **kwargs)
-            return
-        if self.parent is not None and self.parent.depth >= MAX_DEPTH:
-            raise ValueError("organization hierarchy too deep")
-        self.path = ""
-        super().save(*args, **kwargs)
-        prefix = self.parent.path if self.parent is not None else ""
-        self.path = prefix + path_segment(self.pk)
-        Organization.objects.filter(pk=self.pk).update(path=self.path)
 
 
 class OrgEvent(models.Model):

@@ -7,7 +7,7 @@ import datetime
 
 from django.db import models
 
-from dwgk.audience.models import AudienceKeyBase, AudiencedModel, AudienceQuerySet
+from dwgk.audience.models import AudiencedModel, AudienceKeyBase, AudienceQuerySet
 from dwgk.orgs.models import Organization
 
 
