@@ -131,7 +131,7 @@ class AudienceQuerySet(models.QuerySet[M], Generic[M]):
             raise TypeError("newest_visible() works on the unfiltered table; use visible_to()")
         key_model = self.model.audience_key_model()
         table = connection.ops.quote_name(key_model._meta.db_table)
-        obj_col = connection.ops.quote_name(key_model._meta.get_field(OBJ_FIELD).column)
+        obj_col = connection.ops.quote_name(f"{OBJ_FIELD}_id")
         keys = viewer_keys(user)
         params: list[Any] = []
         parts = []
