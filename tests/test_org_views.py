@@ -197,3 +197,12 @@ def test_the_public_home_leads_into_the_directory(client, cast):
     assert reverse("orgs:tree") in html
     assert 'name="q"' in html  # the search box
     assert "艾丽" not in html
+
+
+def test_the_org_page_links_its_admin_to_the_roster_page(client, cast):
+    client.force_login(cast.olga)
+    page = client.get(f"/orgs/{cast.branch1.pk}/").content.decode()
+    assert f"/manage/orgs/{cast.branch1.pk}/roster/" in page
+    client.force_login(cast.bob)
+    page = client.get(f"/orgs/{cast.branch1.pk}/").content.decode()
+    assert "/roster/" not in page

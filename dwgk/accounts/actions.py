@@ -30,6 +30,58 @@ def _check_branch(branch: Organization) -> None:
         raise ActionError(f"“{branch.name}”不是党支部，党员只能编入党支部。")
 
 
+def _require_account_manager(actor: Any) -> None:
+    # Accounts are made by the system administrator or by an organization admin, who then
+    # places the person inside their own subtree.
+    if actor is None or policy.is_sysadmin(actor):
+        return
+    if not RoleGrant.objects.current().filter(user=actor, role=Role.ORG_ADMIN).exists():
+        raise NotAllowed("您无权创建或修改账号。")
+
+
+@transaction.atomic
+def user_create(
+    *,
+    actor: Any,
+    username: str,
+    name: str,
+    phone: str = "",
+    email: str = "",
+    password_hash: str | None = None,
+    via: str = "",
+) -> User:
+    """Open an account. Without `password_hash` it gets no usable password: its holder
+    sets one through the platform's own procedure."""
+    _require_account_manager(actor)
+    if not username.strip() or not name.strip():
+        raise ActionError("登录名和姓名不能为空。")
+    if User.objects.filter(username__iexact=username).exists():
+        raise ActionError(f"登录名“{username}”已被使用。")
+    user = User(username=username, name=name, phone=phone, email=email)
+    if password_hash is None:
+        user.set_unusable_password()
+    else:
+        user.password = password_hash
+    user.save()
+    record(actor, "user.create", user, user=username, via=via)
+    return user
+
+
+@transaction.atomic
+def user_update(user: User, *, actor: Any, via: str = "", **changes: str) -> User:
+    """Change an account's name, phone or e-mail."""
+    _require_account_manager(actor)
+    allowed = {"name", "phone", "email"}
+    if not set(changes) <= allowed:
+        raise ActionError("只能修改姓名、手机号码和电子邮箱。")
+    old = {key: getattr(user, key) for key in changes}
+    for key, value in changes.items():
+        setattr(user, key, value)
+    user.save(update_fields=list(changes))
+    record(actor, "user.update", user, user=user.username, old=old, new=changes, via=via)
+    return user
+
+
 def current_membership(user: User) -> Membership | None:
     return (
         Membership.objects.select_related("branch").filter(user=user, ended_on__isnull=True).first()

@@ -29,9 +29,9 @@ from dwgk.accounts.actions import (
     member_join,
     platform_role_grant,
     role_grant,
+    user_create,
 )
 from dwgk.accounts.models import Affiliation, Membership, PlatformRole, Role, RoleGrant, User
-from dwgk.audit.models import record
 from dwgk.orgs.actions import org_create, org_dissolve, org_merge, org_rename
 from dwgk.orgs.models import Organization, OrgType
 
@@ -388,8 +388,9 @@ def _load_people(orgs: dict[str, Organization], result: LoadResult) -> None:
     for p in PEOPLE:
         if p.username in users:
             continue
-        user = User.objects.create(username=p.username, name=p.name, password=password)
-        record(None, "user.create", user, user=p.username, source="load_demo")
+        user = user_create(
+            actor=None, username=p.username, name=p.name, password_hash=password, via="load_demo"
+        )
         users[p.username] = user
         result.users += 1
     # What an operator has changed since (a deactivated account, a dissolved organization)

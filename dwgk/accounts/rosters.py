@@ -41,11 +41,17 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from dwgk.accounts import policy
-from dwgk.accounts.actions import affiliate, member_join, member_transfer
+from dwgk.accounts.actions import (
+    affiliate,
+    member_join,
+    member_transfer,
+    user_create,
+    user_update,
+)
 from dwgk.accounts.models import Affiliation, Membership, PlatformRole, User
 from dwgk.audit.models import record
 from dwgk.lib.errors import ActionError, NotAllowed
-from dwgk.orgs.actions import org_create, org_move, org_rename
+from dwgk.orgs.actions import org_create, org_move, org_rename, org_set_sort_order
 from dwgk.orgs.models import Organization, OrgType, subtree_q
 
 KIND_ORGS = "orgs"
@@ -712,15 +718,6 @@ def _validate_orgs(ctx: _Context, rows: _DataRows) -> list[_OrgPlan]:
     return result
 
 
-def _set_sort_order(org: Organization, sort_order: int, *, actor: Any) -> None:
-    # orgs.actions has no entry point for the display order alone; it is not part of the
-    # organization's history, so no OrgEvent, but it is still audited.
-    old = org.sort_order
-    Organization.objects.filter(pk=org.pk).update(sort_order=sort_order)
-    org.sort_order = sort_order
-    record(actor, "org.reorder", org, org_id=org.pk, old=old, new=sort_order)
-
-
 def _apply_orgs(ctx: _Context, plans: list[_OrgPlan], result: ImportResult) -> None:
     ids_by_code = {p.code: p.existing.pk for p in plans if p.existing is not None}
 
@@ -769,7 +766,7 @@ def _apply_org(
         org_move(org, fresh(plan.parent_code), actor=ctx.actor, note="名册导入")
     if plan.reorder:
         assert plan.sort_order is not None
-        _set_sort_order(org, plan.sort_order, actor=ctx.actor)
+        org_set_sort_order(org, plan.sort_order, actor=ctx.actor)
     result.updated += 1
 
 
@@ -1076,24 +1073,6 @@ def _plan_account_changes(ctx: _Context, plan: _PersonPlan, user: User, platform
         )
 
 
-def _create_person(plan: _PersonPlan, *, actor: Any) -> User:
-    # accounts.actions has no account-creation entry point yet; the account gets no
-    # usable password: its holder sets one through the platform's own procedure.
-    user = User(username=plan.username, name=plan.name, phone=plan.phone, email=plan.email)
-    user.set_unusable_password()
-    user.save()
-    record(actor, "user.create", user, user=user.username, via="roster")
-    return user
-
-
-def _update_person(user: User, changes: dict[str, str], *, actor: Any) -> None:
-    old = {key: getattr(user, key) for key in changes}
-    for key, value in changes.items():
-        setattr(user, key, value)
-    user.save(update_fields=list(changes))
-    record(actor, "user.update", user, user=user.username, old=old, new=changes, via="roster")
-
-
 def _apply_people(ctx: _Context, plans: list[_PersonPlan], result: ImportResult) -> None:
     # Re-read the organizations inside the transaction: their paths decide permissions.
     org_ids = set()
@@ -1119,12 +1098,19 @@ def _apply_person(
         result.unchanged += 1
         return
     if plan.user is None:
-        user = _create_person(plan, actor=ctx.actor)
+        user = user_create(
+            actor=ctx.actor,
+            username=plan.username,
+            name=plan.name,
+            phone=plan.phone,
+            email=plan.email,
+            via="roster",
+        )
         result.created += 1
     else:
         user = plan.user
         if plan.changes:
-            _update_person(user, plan.changes, actor=ctx.actor)
+            user_update(user, actor=ctx.actor, via="roster", **plan.changes)
         result.updated += 1
     if plan.join is not None:
         branch, kind, day = plan.join

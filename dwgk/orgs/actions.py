@@ -80,6 +80,16 @@ def org_rename(org: Organization, *, actor: Any, name: str, short_name: str = ""
     return org
 
 
+@transaction.atomic
+def org_set_sort_order(org: Organization, sort_order: int, *, actor: Any) -> None:
+    """Change where an organization is listed among its siblings (not part of its history)."""
+    _require_manager(actor, org)
+    old = org.sort_order
+    Organization.objects.filter(pk=org.pk).update(sort_order=sort_order)
+    org.sort_order = sort_order
+    record(actor, "org.reorder", org, org_id=org.pk, old=old, new=sort_order)
+
+
 def _lock(*orgs: Organization) -> dict[int, Organization]:
     """Lock rows in id order (no deadlocks between two moves) and re-read their paths."""
     rows = Organization.objects.select_for_update().filter(pk__in=[o.pk for o in orgs])
