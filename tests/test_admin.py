@@ -530,7 +530,7 @@ def test_an_org_admin_edits_only_people_placed_in_her_subtree(cast):
     assert response.status_code == 302
     cast.bob.refresh_from_db()
     assert cast.bob.phone == "13800000000"
-    assert AuditEntry.objects.get(action="user.update").data["fields"] == ["phone"]
+    assert AuditEntry.objects.get(action="user.update").data["new"] == {"phone": "13800000000"}
 
 
 def test_an_org_admin_cannot_change_a_higher_level_admin_who_is_a_member_here(cast):

@@ -61,7 +61,7 @@ def test_passwords_are_validated_by_length_commonness_and_similarity():
     names = [v["NAME"].rsplit(".", 1)[1] for v in validators]
     assert names == [
         "UserAttributeSimilarityValidator",
-        "MinimumLengthValidator",
+        "ChineseMinimumLengthValidator",
         "CommonPasswordValidator",
         "NumericPasswordValidator",
     ]
@@ -341,3 +341,14 @@ def test_the_scanner_finds_external_urls_outside_comments(tmp_path):
     script.write_text('// https://ok.example\nfetch("https://api.example.com");', "utf-8")
     found = [EXTERNAL.findall(NAMESPACE.sub("", without_comments(p))) for p in [page, script]]
     assert [len(f) for f in found] == [2, 1]
+
+
+def test_password_rules_answer_in_chinese():
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+    from django.utils import translation
+
+    with translation.override("zh-hans"), pytest.raises(ValidationError) as caught:
+        validate_password("abc12")
+    assert "密码太短，至少需要 10 个字符。" in caught.value.messages
+    assert all(not any("a" <= ch.lower() <= "z" for ch in m) for m in caught.value.messages)

@@ -68,12 +68,13 @@ def user_create(
 
 
 @transaction.atomic
-def user_update(user: User, *, actor: Any, via: str = "", **changes: str) -> User:
-    """Change an account's name, phone or e-mail."""
-    _require_account_manager(actor)
-    allowed = {"name", "phone", "email"}
+def user_update(user: User, *, actor: Any, via: str = "", **changes: Any) -> User:
+    """Change an account's name, phone, e-mail or whether it may sign in."""
+    if actor is not None and not policy.can_change_person(actor, user):
+        raise NotAllowed(f"您无权修改账号“{user.username}”。")
+    allowed = {"name", "phone", "email", "is_active"}
     if not set(changes) <= allowed:
-        raise ActionError("只能修改姓名、手机号码和电子邮箱。")
+        raise ActionError("只能修改姓名、手机号码、电子邮箱和账号状态。")
     old = {key: getattr(user, key) for key in changes}
     for key, value in changes.items():
         setattr(user, key, value)

@@ -22,7 +22,7 @@ from django.contrib import admin
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.contrib.auth.forms import UserCreationForm
 from django.contrib.auth.models import Group
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
@@ -36,10 +36,11 @@ from dwgk.accounts.actions import (
     platform_role_revoke,
     role_grant,
     role_revoke,
+    user_create,
+    user_update,
 )
-from dwgk.accounts.models import Affiliation, Membership, PlatformRole, Role, RoleGrant, User
+from dwgk.accounts.models import Affiliation, Membership, PlatformRole, RoleGrant, User
 from dwgk.admin_site import DwgkForm, DwgkModelAdmin, adopt, applied_form
-from dwgk.audit.models import record
 from dwgk.lib.errors import ActionError
 from dwgk.orgs.models import Organization
 
@@ -49,55 +50,6 @@ if admin.site.is_registered(Group):
 
 
 # --- scopes ---------------------------------------------------------------------------------
-
-
-def people_in(orgs: QuerySet[Organization]) -> QuerySet[User]:
-    """People with a current membership, affiliation or role in any of `orgs`."""
-    return User.objects.filter(
-        Q(pk__in=Membership.objects.filter(ended_on__isnull=True, branch__in=orgs).values("user"))
-        | Q(pk__in=Affiliation.objects.filter(ended_on__isnull=True, org__in=orgs).values("user"))
-        | Q(pk__in=RoleGrant.objects.current().filter(org__in=orgs).values("user"))
-    )
-
-
-def managed_people(user: Any) -> QuerySet[User]:
-    """The accounts a user administers: all for the system administrator, otherwise the
-    people placed in the subtrees they are organization admin of."""
-    if policy.is_sysadmin(user):
-        return User.objects.all()
-    return people_in(policy.managed_orgs(user))
-
-
-def visible_people(user: Any) -> QuerySet[User]:
-    """Managed people, plus everyone for the security administrator (to grant roles)."""
-    if policy.is_secadmin(user):
-        return User.objects.all()
-    return managed_people(user)
-
-
-def manages_people(user: Any) -> bool:
-    return policy.is_sysadmin(user) or policy.managed_orgs(user).exists()
-
-
-def has_platform_role(person: User) -> bool:
-    return PlatformRole.objects.filter(user=person).exists()
-
-
-def can_change_person(actor: Any, person: User) -> bool:
-    """The three platform accounts are kept by the security administrator alone (so the
-    system administrator cannot, say, switch off the auditor); other accounts by the
-    system administrator and the organization admins of the person's places."""
-    if has_platform_role(person):
-        return policy.is_secadmin(actor) and actor.pk != person.pk
-    if policy.is_sysadmin(actor):
-        return True
-    managed = policy.managed_orgs(actor)
-    # Nor may an organization admin switch off someone who administers organizations
-    # beyond her own reach (a higher-level admin who happens to be a member here).
-    wider = RoleGrant.objects.current().filter(user=person, role=Role.ORG_ADMIN)
-    if wider.exclude(org__in=managed).exists():
-        return False
-    return people_in(managed).filter(pk=person.pk).exists()
 
 
 def branch_choices(user: Any) -> QuerySet[Organization]:
@@ -177,21 +129,21 @@ class UserAdmin(DwgkModelAdmin[User]):
     ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
-        return super().get_queryset(request) & visible_people(request.user)
+        return super().get_queryset(request) & policy.visible_people(request.user)
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         user = request.user
         if obj is None:
-            return policy.is_secadmin(user) or manages_people(user)
-        return visible_people(user).filter(pk=obj.pk).exists()
+            return policy.is_secadmin(user) or policy.manages_people(user)
+        return policy.visible_people(user).filter(pk=obj.pk).exists()
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return manages_people(request.user)
+        return policy.manages_people(request.user)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         if obj is None:
-            return manages_people(request.user) or policy.is_secadmin(request.user)
-        return can_change_person(request.user, obj)
+            return policy.manages_people(request.user) or policy.is_secadmin(request.user)
+        return policy.can_change_person(request.user, obj)
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
         return self.add_fieldsets if obj is None else self.change_fieldsets
@@ -208,12 +160,20 @@ class UserAdmin(DwgkModelAdmin[User]):
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
         actor = request.user
         if change:
-            obj.save()
-            record(actor, "user.update", obj, fields=sorted(form.changed_data))
+            changes = {field: form.cleaned_data[field] for field in form.changed_data}
+            user_update(User.objects.get(pk=obj.pk), actor=actor, via="admin", **changes)
             return
-        # New account: the form has set the (validated) password hash.
-        obj.save()
-        record(actor, "user.create", obj)
+        # New account: the form has validated the password and set its hash.
+        created = user_create(
+            actor=actor,
+            username=obj.username,
+            name=obj.name,
+            phone=obj.phone,
+            email=obj.email,
+            password_hash=obj.password,
+            via="admin",
+        )
+        obj.pk = created.pk
         data = form.cleaned_data
         if data.get("branch"):
             member_join(obj, data["branch"], actor=actor)
@@ -257,7 +217,7 @@ class MembershipForm(DwgkForm[Membership]):
             user, branch = self.fields["user"], self.fields["branch"]
             assert isinstance(user, forms.ModelChoiceField)
             assert isinstance(branch, forms.ModelChoiceField)
-            user.queryset = managed_people(self.actor)
+            user.queryset = policy.managed_people(self.actor)
             branch.queryset = branch_choices(self.actor)
 
 
@@ -296,14 +256,14 @@ class MembershipAdmin(DwgkModelAdmin[Membership]):
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         if obj is None:
-            return manages_people(request.user)
+            return policy.manages_people(request.user)
         return policy.can_manage_org(request.user, obj.branch)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return manages_people(request.user)
+        return policy.manages_people(request.user)
 
     def has_transfer_permission(self, request: HttpRequest) -> bool:
-        return manages_people(request.user)
+        return policy.manages_people(request.user)
 
     def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
         return {"started_on": timezone.localdate(), **super().get_changeform_initial_data(request)}
@@ -362,7 +322,7 @@ class AffiliationForm(DwgkForm[Affiliation]):
             user, org = self.fields["user"], self.fields["org"]
             assert isinstance(user, forms.ModelChoiceField)
             assert isinstance(org, forms.ModelChoiceField)
-            user.queryset = managed_people(self.actor)
+            user.queryset = policy.managed_people(self.actor)
             org.queryset = policy.managed_orgs(self.actor).active()
 
 
@@ -384,14 +344,14 @@ class AffiliationAdmin(DwgkModelAdmin[Affiliation]):
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         if obj is None:
-            return manages_people(request.user)
+            return policy.manages_people(request.user)
         return policy.can_manage_org(request.user, obj.org)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return manages_people(request.user)
+        return policy.manages_people(request.user)
 
     def has_end_permission(self, request: HttpRequest) -> bool:
-        return manages_people(request.user)
+        return policy.manages_people(request.user)
 
     def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
         return {"started_on": timezone.localdate(), **super().get_changeform_initial_data(request)}
@@ -435,7 +395,7 @@ class RoleGrantForm(DwgkForm[RoleGrant]):
             user, org = self.fields["user"], self.fields["org"]
             assert isinstance(user, forms.ModelChoiceField)
             assert isinstance(org, forms.ModelChoiceField)
-            user.queryset = visible_people(self.actor).filter(is_active=True)
+            user.queryset = policy.visible_people(self.actor).filter(is_active=True)
             org.queryset = policy.role_grantable_orgs(self.actor).active()
 
 

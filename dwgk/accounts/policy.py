@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
-from dwgk.accounts.models import PlatformRole, Role, RoleGrant
+from dwgk.accounts.models import Affiliation, Membership, PlatformRole, Role, RoleGrant, User
 from dwgk.orgs.models import Organization, OrganizationQuerySet, subtree_q
 
 
@@ -92,3 +92,52 @@ def can_view_roster(user: Any, org: Organization) -> bool:
     if is_sysadmin(user):
         return True
     return has_role(user, Role.ORG_ADMIN, org) or has_role(user, Role.PRINCIPAL, org)
+
+
+def people_in(orgs: QuerySet[Organization]) -> QuerySet[User]:
+    """People with a current membership, affiliation or role in any of `orgs`."""
+    return User.objects.filter(
+        Q(pk__in=Membership.objects.filter(ended_on__isnull=True, branch__in=orgs).values("user"))
+        | Q(pk__in=Affiliation.objects.filter(ended_on__isnull=True, org__in=orgs).values("user"))
+        | Q(pk__in=RoleGrant.objects.current().filter(org__in=orgs).values("user"))
+    )
+
+
+def managed_people(user: Any) -> QuerySet[User]:
+    """The accounts a user administers: all for the system administrator, otherwise the
+    people placed in the subtrees they are organization admin of."""
+    if is_sysadmin(user):
+        return User.objects.all()
+    return people_in(managed_orgs(user))
+
+
+def visible_people(user: Any) -> QuerySet[User]:
+    """Managed people, plus everyone for the security administrator (to grant roles)."""
+    if is_secadmin(user):
+        return User.objects.all()
+    return managed_people(user)
+
+
+def manages_people(user: Any) -> bool:
+    return is_sysadmin(user) or managed_orgs(user).exists()
+
+
+def has_platform_role(person: User) -> bool:
+    return PlatformRole.objects.filter(user=person).exists()
+
+
+def can_change_person(actor: Any, person: User) -> bool:
+    """The three platform accounts are kept by the security administrator alone (so the
+    system administrator cannot, say, switch off the auditor); other accounts by the
+    system administrator and the organization admins of the person's places."""
+    if has_platform_role(person):
+        return is_secadmin(actor) and bool(actor.pk != person.pk)
+    if is_sysadmin(actor):
+        return True
+    managed = managed_orgs(actor)
+    # Nor may an organization admin switch off someone who administers organizations
+    # beyond her own reach (a higher-level admin who happens to be a member here).
+    wider = RoleGrant.objects.current().filter(user=person, role=Role.ORG_ADMIN)
+    if wider.exclude(org__in=managed).exists():
+        return False
+    return people_in(managed).filter(pk=person.pk).exists()
