@@ -212,10 +212,20 @@ class OrgEvent(models.Model):
         related_name="+",
     )
     from_parent = models.ForeignKey(
-        Organization, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Organization,
+        verbose_name=_("原上级组织"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     to_parent = models.ForeignKey(
-        Organization, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Organization,
+        verbose_name=_("新上级组织"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     old_name = models.CharField(_("原名称"), max_length=120, blank=True)
     new_name = models.CharField(_("新名称"), max_length=120, blank=True)
