@@ -128,6 +128,7 @@ def viewer_keys(user: Any) -> list[str]:
     ).values_list("org_id", "org__path"):
         keys.extend(f"unit:{ancestor}" for ancestor in path_ids(org_path))
         keys.append(f"org:{org_id}")
-    for org_id in RoleGrant.objects.current().filter(user=user).values_list("org_id", flat=True):
-        keys.append(f"org:{org_id}")
+    # order_by(): RoleGrant's default ordering (org__path) would join organizations for nothing.
+    grants = RoleGrant.objects.current().filter(user=user).order_by()
+    keys.extend(f"org:{org_id}" for org_id in grants.values_list("org_id", flat=True))
     return list(dict.fromkeys(keys))

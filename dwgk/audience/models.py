@@ -124,8 +124,10 @@ class AudienceQuerySet(models.QuerySet[M], Generic[M]):
         the cursor of the next page (None at the end).
 
         One indexed top-N per viewer key, merged: the global top N is always inside the
-        union of the per-key top Ns. Works on the whole table only: filter afterwards
-        would silently shorten pages, so a filtered queryset is refused.
+        union of the per-key top Ns. Each key contributes limit + 1 rows, so that whether
+        a further page exists is known exactly (with only `limit` per key, a lone key with
+        limit + 1 objects lost its last one). Works on the whole table only: filter
+        afterwards would silently shorten pages, so a filtered queryset is refused.
         """
         if self.query.has_filters():
             raise TypeError("newest_visible() works on the unfiltered table; use visible_to()")
@@ -140,13 +142,16 @@ class AudienceQuerySet(models.QuerySet[M], Generic[M]):
             params.append(key)
             if after is not None:
                 sort_value = connection.ops.adapt_datetimefield_value(after.sort_at)
-                where += f" AND (sort_at < %s OR (sort_at = %s AND {obj_col} < %s))"
+                # The redundant `sort_at <= %s` is what the index range uses: both databases
+                # then start the (key, sort_at, obj) scan at the cursor instead of reading
+                # and discarding every newer row of the key, page after page.
+                where += f" AND sort_at <= %s AND (sort_at < %s OR {obj_col} < %s)"
                 params += [sort_value, sort_value, after.pk]
             parts.append(
                 f"SELECT * FROM (SELECT {obj_col} AS obj, sort_at FROM {table} WHERE {where} "
                 f"ORDER BY sort_at DESC, {obj_col} DESC LIMIT %s) AS k{i}"
             )
-            params.append(limit)
+            params.append(limit + 1)
         sql = (
             f"SELECT obj, MAX(sort_at) AS s FROM ({' UNION ALL '.join(parts)}) AS u "
             "GROUP BY obj ORDER BY s DESC, obj DESC LIMIT %s"
