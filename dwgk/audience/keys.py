@@ -103,32 +103,44 @@ class Audience:
 def viewer_keys(user: Any) -> list[str]:
     """The keys of everything this viewer may see, from their current places.
 
-    Three small indexed queries for a signed-in person; none for an anonymous one.
+    One indexed query (current branch, units and role grants, UNION ALL) for a signed-in
+    person; none for an anonymous one.
     """
     keys = [PUBLIC]
     if user is None or not user.is_authenticated or not user.is_active:
         return keys
+    from django.db.models import CharField, Value
+
     from dwgk.accounts.models import Affiliation, Membership, RoleGrant
     from dwgk.orgs.models import path_ids
 
-    keys.append(f"person:{user.pk}")
+    def kind(tag: str) -> Value:
+        return Value(tag, output_field=CharField())
+
+    # order_by(): the models' default orderings would only add joins and sorts.
     branch = (
         Membership.objects.filter(user=user, ended_on__isnull=True)
-        .values_list("branch_id", "branch__path")
-        .first()
+        .order_by()
+        .values_list(kind("branch"), "branch_id", "branch__path")
     )
-    if branch is not None:
-        branch_id, branch_path = branch
-        for ancestor in path_ids(branch_path):
-            keys.append(f"members:{ancestor}")
-            keys.append(f"unit:{ancestor}")
-        keys.append(f"org:{branch_id}")
-    for org_id, org_path in Affiliation.objects.filter(
-        user=user, ended_on__isnull=True
-    ).values_list("org_id", "org__path"):
-        keys.extend(f"unit:{ancestor}" for ancestor in path_ids(org_path))
+    units = (
+        Affiliation.objects.filter(user=user, ended_on__isnull=True)
+        .order_by()
+        .values_list(kind("unit"), "org_id", "org__path")
+    )
+    grants = (
+        RoleGrant.objects.current()
+        .filter(user=user)
+        .order_by()
+        .values_list(kind("role"), "org_id", "org__path")
+    )
+    keys.append(f"person:{user.pk}")
+    for tag, org_id, org_path in branch.union(units, grants, all=True):
+        if tag == "branch":
+            for ancestor in path_ids(org_path):
+                keys.append(f"members:{ancestor}")
+                keys.append(f"unit:{ancestor}")
+        elif tag == "unit":
+            keys.extend(f"unit:{ancestor}" for ancestor in path_ids(org_path))
         keys.append(f"org:{org_id}")
-    # order_by(): RoleGrant's default ordering (org__path) would join organizations for nothing.
-    grants = RoleGrant.objects.current().filter(user=user).order_by()
-    keys.extend(f"org:{org_id}" for org_id in grants.values_list("org_id", flat=True))
     return list(dict.fromkeys(keys))
