@@ -238,8 +238,33 @@ class TransferForm(forms.Form):
     )
 
 
+class PlaceAdmin(DwgkModelAdmin[Any]):
+    """Memberships and affiliations: rows that place a person in an organization, kept by
+    whoever manages that organization."""
+
+    org_field = ""
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        qs = super().get_queryset(request)
+        if policy.is_sysadmin(request.user):
+            return qs
+        return qs.filter(**{f"{self.org_field}__in": policy.managed_orgs(request.user)})
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is None:
+            return policy.manages_people(request.user)
+        return policy.can_manage_org(request.user, getattr(obj, self.org_field))
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return policy.manages_people(request.user)
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        return {"started_on": timezone.localdate(), **super().get_changeform_initial_data(request)}
+
+
 @admin.register(Membership)
-class MembershipAdmin(DwgkModelAdmin[Membership]):
+class MembershipAdmin(PlaceAdmin):
+    org_field = "branch"
     form = MembershipForm
     list_display = ["user", "branch", "kind", "started_on", "ended_on", "end_reason"]
     list_filter = [CurrentFilter, "kind", "end_reason"]
@@ -248,25 +273,8 @@ class MembershipAdmin(DwgkModelAdmin[Membership]):
     autocomplete_fields = ["user", "branch"]
     actions = ["transfer"]
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Membership]:
-        qs = super().get_queryset(request)
-        if policy.is_sysadmin(request.user):
-            return qs
-        return qs.filter(branch__in=policy.managed_orgs(request.user))
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        if obj is None:
-            return policy.manages_people(request.user)
-        return policy.can_manage_org(request.user, obj.branch)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return policy.manages_people(request.user)
-
     def has_transfer_permission(self, request: HttpRequest) -> bool:
         return policy.manages_people(request.user)
-
-    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
-        return {"started_on": timezone.localdate(), **super().get_changeform_initial_data(request)}
 
     def save_model(self, request: HttpRequest, obj: Membership, form: Any, change: bool) -> None:
         data = form.cleaned_data
@@ -327,7 +335,8 @@ class AffiliationForm(DwgkForm[Affiliation]):
 
 
 @admin.register(Affiliation)
-class AffiliationAdmin(DwgkModelAdmin[Affiliation]):
+class AffiliationAdmin(PlaceAdmin):
+    org_field = "org"
     form = AffiliationForm
     list_display = ["user", "org", "kind", "started_on", "ended_on"]
     list_filter = [CurrentFilter, "kind"]
@@ -336,25 +345,8 @@ class AffiliationAdmin(DwgkModelAdmin[Affiliation]):
     autocomplete_fields = ["user", "org"]
     actions = ["end"]
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Affiliation]:
-        qs = super().get_queryset(request)
-        if policy.is_sysadmin(request.user):
-            return qs
-        return qs.filter(org__in=policy.managed_orgs(request.user))
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        if obj is None:
-            return policy.manages_people(request.user)
-        return policy.can_manage_org(request.user, obj.org)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return policy.manages_people(request.user)
-
     def has_end_permission(self, request: HttpRequest) -> bool:
         return policy.manages_people(request.user)
-
-    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
-        return {"started_on": timezone.localdate(), **super().get_changeform_initial_data(request)}
 
     def save_model(self, request: HttpRequest, obj: Affiliation, form: Any, change: bool) -> None:
         data = form.cleaned_data
