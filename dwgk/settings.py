@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "dwgk.orgs",
     "dwgk.accounts",
     "dwgk.audience",
+    "dwgk.catalog",
     "dwgk.public",
     "dwgk.members",
 ]
@@ -182,3 +183,8 @@ LOGGING = {
 # Limits for roster uploads.
 ROSTER_MAX_BYTES = envint("ROSTER_MAX_BYTES", 10 * 1024 * 1024)
 ROSTER_MAX_ROWS = envint("ROSTER_MAX_ROWS", 50_000)
+
+# The implementing rules this deployment follows (catalog templates, CAT-2): a file name in
+# dwgk/catalog/rulesets/ (bj, nm, cmu, sx, qj) or in one of CATALOG_RULESET_DIRS.
+CATALOG_RULESET = envstr("CATALOG_RULESET", "bj")
+CATALOG_RULESET_DIRS = envlist("CATALOG_RULESET_DIRS", "")

@@ -1,0 +1,7 @@
+"""Catalog screens."""
+
+from __future__ import annotations
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
