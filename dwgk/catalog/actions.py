@@ -205,6 +205,11 @@ def clean_entry_fields(fields: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
+def _fresh(entry: CatalogEntry) -> CatalogEntry:
+    """Positions move under other edits: always work on the row as it is now."""
+    return CatalogEntry.objects.select_related("version__catalog__org").get(pk=entry.pk)
+
+
 @transaction.atomic
 def entry_add(version: CatalogVersion, *, actor: Any, **fields: Any) -> CatalogEntry:
     version = _editable(version, actor)
@@ -218,6 +223,7 @@ def entry_add(version: CatalogVersion, *, actor: Any, **fields: Any) -> CatalogE
 @transaction.atomic
 def entry_update(entry: CatalogEntry, *, actor: Any, **fields: Any) -> CatalogEntry:
     _editable(entry.version, actor)
+    entry = _fresh(entry)
     fields = clean_entry_fields(fields)
     for name, value in fields.items():
         setattr(entry, name, value)
@@ -235,7 +241,8 @@ def entry_update(entry: CatalogEntry, *, actor: Any, **fields: Any) -> CatalogEn
 @transaction.atomic
 def entry_duplicate(entry: CatalogEntry, *, actor: Any) -> CatalogEntry:
     version = _editable(entry.version, actor)
-    copy = CatalogEntry.objects.get(pk=entry.pk)
+    entry = _fresh(entry)
+    copy = _fresh(entry)
     version.entries.filter(position__gt=entry.position).update(position=F("position") + 1)
     copy.pk = None
     copy.lineage = uuid.uuid4()
@@ -248,6 +255,7 @@ def entry_duplicate(entry: CatalogEntry, *, actor: Any) -> CatalogEntry:
 @transaction.atomic
 def entry_delete(entry: CatalogEntry, *, actor: Any) -> None:
     version = _editable(entry.version, actor)
+    entry = _fresh(entry)
     position = entry.position
     record(
         actor, "catalog.entry_delete", entry, org_id=version.catalog.org_id, content=entry.content

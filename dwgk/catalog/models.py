@@ -53,13 +53,14 @@ class CatalogVersionQuerySet(AudienceQuerySet["CatalogVersion"]):
         """Published versions to their audience (CAT-5); every version to the people who
         work on the catalog: its organization's disclosure staff and the staff of the
         upper-level organization it is filed with. The one visibility rule for catalogs."""
-        from dwgk.catalog.policy import catalog_staff_org_ids
+        from dwgk.catalog.policy import catalog_staff_orgs_q
 
         audience = super().visible_to(user)
-        staff_orgs = catalog_staff_org_ids(user)
+        staff_orgs = catalog_staff_orgs_q(user)
         if not staff_orgs:
             return audience  # type: ignore[return-value]
-        staff = Q(catalog__org_id__in=staff_orgs) | Q(catalog__org__parent_id__in=staff_orgs)
+        orgs = Organization.objects.filter(staff_orgs)
+        staff = Q(catalog__org__in=orgs) | Q(catalog__org__parent__in=orgs)
         return self.filter(Q(pk__in=audience.values("pk")) | staff)
 
 

@@ -24,8 +24,8 @@ EDIT_ROLES = (Role.PRINCIPAL, Role.CLERK)
 PARENT_REVIEW_ROLES = (Role.PRINCIPAL, Role.CLERK, Role.COORDINATOR)
 
 
-def catalog_staff_org_ids(user: Any) -> Q | None:
-    """A Q over organizations (field `id`) where the user is catalog staff, or None."""
+def catalog_staff_orgs_q(user: Any) -> Q | None:
+    """A Q over Organization for where the user is catalog staff, or None."""
     if user is None or not user.is_authenticated or not user.is_active:
         return None
     grants = (
