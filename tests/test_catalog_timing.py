@@ -146,3 +146,25 @@ def test_channels_are_read_from_the_sheets_words():
     ]
     assert parse_channels("口口相传") == []
     assert describe_channels([Channel.BOARD, Channel.PLATFORM]) == "公开栏、党务公开平台"
+
+
+@pytest.mark.parametrize(
+    "timing",
+    [
+        Timing("periodic", period="yearly"),
+        Timing("immediate"),
+        Timing("delayed", note="待换届完成"),
+        Timing("immediate", trigger="会议", within=3, within_unit="working_days"),
+    ],
+)
+def test_every_shown_timing_reads_back_to_itself(timing):
+    assert parse_start(timing.describe_start()) == timing
+
+
+def test_more_of_the_rules_channel_words_are_understood():
+    assert parse_channels("党报党刊、电台") == [Channel.NEWSPAPER, Channel.BROADCAST]
+    assert parse_channels("面谈或书信") == [Channel.FACE_TO_FACE, Channel.LETTER]
+
+
+def test_bodies_named_as_meetings_are_collective_decisions(db):
+    assert parse_route("党委会议研究")[0] == Step("body", body="党委会议", label="党委会议研究")

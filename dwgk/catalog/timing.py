@@ -147,6 +147,8 @@ class Timing:
         if self.kind == "periodic":
             return self._describe_period()
         if self.kind == "immediate":
+            if not self.trigger and self.within is None:
+                return "即时"
             after = "会后" if self.trigger == "会议" else f"{self.trigger or '事项产生'}后"
             if self.within is None:
                 return f"{after}即时"
@@ -166,7 +168,7 @@ class Timing:
         if self.period == "quarterly":
             prefix += "首月"
         if self.period == "yearly":
-            prefix += f"{self.month}月" if self.month else "1月"
+            prefix += f"{self.month}月" if self.month else ""
         if self.weekday is not None and self.nth is not None:
             nth = "最后一" if self.nth == -1 else "第" + "一二三四五"[self.nth - 1]
             return f"{prefix}{nth}个星期{WEEKDAYS[self.weekday]}"
@@ -284,6 +286,8 @@ def parse_start(text: str, duration: Duration | None = None) -> Timing:
     if t in ("", "长期", "长期公开", "常年"):
         return Timing("long_term", duration=duration)
     if "延期" in t:
+        if m := re.fullmatch(r"经党组织同意后延期（(.+)）", t):
+            return Timing("delayed", note=m.group(1), duration=duration)
         plain = t in ("延期", "延期公开", "经党组织同意后延期")
         return Timing("delayed", note="" if plain else t, duration=duration)
     if "分期" in t or "分阶段" in t or "逐段" in t:
