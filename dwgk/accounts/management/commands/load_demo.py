@@ -19,6 +19,7 @@ from dwgk.accounts.demo import (
     load_demo,
     login_rows,
 )
+from dwgk.catalog.demo import load_demo_catalogs
 
 
 class Command(BaseCommand):
@@ -40,6 +41,8 @@ class Command(BaseCommand):
                 "如确需载入（例如测试或演示环境），请加 --force。"
             )
         result = load_demo()
+        # The catalogs need the people: their steps are taken by the demo accounts.
+        catalog_versions = load_demo_catalogs()
         out = self.stdout
         if result.changed:
             out.write(
@@ -49,7 +52,11 @@ class Command(BaseCommand):
                     f"组织角色 {result.role_grants} 个、平台角色 {result.platform_roles} 个。"
                 )
             )
-        else:
+        if catalog_versions:
+            out.write(
+                self.style.SUCCESS(f"演示党务公开目录已载入：目录版本 {catalog_versions} 个。")
+            )
+        if not result.changed and not catalog_versions:
             out.write(self.style.SUCCESS("演示数据已存在，未做任何改动。"))
         rows = login_rows()
         out.write("")
