@@ -760,3 +760,17 @@ def test_the_whole_lifecycle_through_the_screens(client, w):
     for word in ["建立草稿", "审议通过", "报上级备案", "退回修改", "确认备案", "公开目录"]:
         assert word in html
     assert "请补充党费收缴使用情况的公开条目" in html
+
+
+def test_the_editor_is_offered_the_sheet_downloads_and_the_import(client, w):
+    version = draft(w)
+    html = as_(client, w.bob).get(url("version", version.pk)).content.decode()
+    for name in ("sheet_xlsx", "sheet_docx", "sheet_pdf", "sheet_import"):
+        assert url(name, version.pk) in html
+
+
+def test_the_audience_is_offered_the_downloads_but_not_the_import(client, w):
+    version = published(w, Audience(party=(w.branch1.pk,)))
+    html = as_(client, w.dave).get(url("version", version.pk)).content.decode()
+    assert url("sheet_pdf", version.pk) in html
+    assert url("sheet_import", version.pk) not in html
