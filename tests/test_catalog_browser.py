@@ -9,7 +9,6 @@ downloaded browser); skipped when no chromium is installed."""
 from __future__ import annotations
 
 import io
-import shutil
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,7 +17,7 @@ from django.core.management import call_command
 
 from dwgk.accounts import demo
 from dwgk.orgs.models import Organization
-from tests.test_browser import CHROMIUM_ARGS
+from tests.browser import chromium_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -35,20 +34,9 @@ def orgs(transactional_db: None) -> dict[str, int]:
 
 @pytest.fixture
 def page(orgs: dict[str, int]) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    executable = shutil.which("chromium") or shutil.which("chromium-browser")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    with chromium_page(width=1280) as (page, errors):
         yield page
-        browser.close()
-    # No script errors, no Content-Security-Policy violations, no failed page loads.
+    # No script errors and no Content-Security-Policy violations on any page.
     assert errors == []
 
 
