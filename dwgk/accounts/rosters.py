@@ -26,7 +26,6 @@ import functools
 import io
 import re
 import unicodedata
-import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -50,7 +49,9 @@ from dwgk.accounts.actions import (
 )
 from dwgk.accounts.models import Affiliation, Membership, PlatformRole, User
 from dwgk.audit.models import record
+from dwgk.lib import sheets
 from dwgk.lib.errors import ActionError, NotAllowed
+from dwgk.lib.sheets import RowError
 from dwgk.orgs.actions import org_create, org_move, org_rename, org_set_sort_order
 from dwgk.orgs.models import Organization, OrgType, subtree_q
 
@@ -59,9 +60,6 @@ KIND_PEOPLE = "people"
 KINDS = {KIND_ORGS: "组织名册", KIND_PEOPLE: "人员名册"}
 FORMATS = ("xlsx", "csv")
 
-HEADER_SEARCH_ROWS = 10  # the header must lie within the first rows of the sheet
-SAMPLE_MARK = "例"  # rows whose first cell starts with this are examples, not data
-ERRORS_SHOWN = 500  # the page lists this many problems at most; the count is always exact
 _CHUNK = 500  # keeps IN (...) lists well under SQLite's variable limit
 
 
@@ -157,9 +155,7 @@ _DATE_RE = re.compile(
 )
 # Dashes an input method produces where a code means "-".
 _DASHES = str.maketrans(dict.fromkeys("‐‑‒–—―−", "-"))
-_CJK = "\u3400-\u9fff\uf900-\ufaff"
-_CJK_GAP_RE = re.compile(rf"(?<=[{_CJK}])\s+(?=[{_CJK}])")
-_INVISIBLE_RE = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
+_CJK_GAP_RE = re.compile(rf"(?<=[{sheets.CJK}])\s+(?=[{sheets.CJK}])")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _EXCEL_EPOCH = datetime.date(1899, 12, 30)
 _username_validator = UnicodeUsernameValidator()
@@ -169,44 +165,16 @@ _username_validator = UnicodeUsernameValidator()
 
 
 @dataclass
-class RowError:
-    """One problem: the row as numbered in Excel, the column's heading, the reason."""
-
-    row: int | None
-    column: str
-    message: str
-
-    def __str__(self) -> str:
-        where = f"第 {self.row} 行" if self.row is not None else ""
-        if self.column:
-            where += f"「{self.column}」"
-        return f"{where}：{self.message}" if where else self.message
-
-
-@dataclass
-class ImportResult:
+class ImportResult(sheets.Report):
     kind: str
     created: int = 0
     updated: int = 0
     unchanged: int = 0
-    errors: list[RowError] = field(default_factory=list)
     dry_run: bool = False
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
 
     @property
     def kind_label(self) -> str:
         return KINDS[self.kind]
-
-    @property
-    def shown_errors(self) -> list[RowError]:
-        return self.errors[:ERRORS_SHOWN]
-
-    @property
-    def more_errors(self) -> int:
-        return max(0, len(self.errors) - ERRORS_SHOWN)
 
     def summary(self) -> str:
         if not self.ok:
@@ -216,14 +184,6 @@ class ImportResult:
             f"{self.kind_label}{verb}：新增 {self.created} 条，更新 {self.updated} 条，"
             f"无变化 {self.unchanged} 条。"
         )
-
-
-class _FileError(Exception):
-    """The file as a whole cannot be read; the message is shown as-is."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class _Rollback(Exception):
@@ -242,49 +202,19 @@ class _RowFailed(Exception):
 # --- cell values -----------------------------------------------------------------------
 
 
-def _text(value: Any) -> str:
-    """A cell as trimmed text: numbers without a spurious ".0", full-width spaces removed."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, datetime.datetime):
-        value = value.date()
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    text = _INVISIBLE_RE.sub("", str(value)).replace("\u3000", " ").replace("\xa0", " ")
-    text = text.strip()
-    # Our CSV export writes '=... so Excel does not run it as a formula; undo that here.
-    if text[:1] == "'" and text[1:2] in ("=", "+", "-", "@"):
-        text = text[1:]
-    return text
-
-
-def _nfkc(value: Any) -> str:
-    """Text for codes, names of choices, dates and numbers: full-width → half-width, no spaces."""
-    return "".join(unicodedata.normalize("NFKC", _text(value)).split())
-
-
 def _code(value: Any) -> str:
-    return _nfkc(value).translate(_DASHES)
+    return sheets.nfkc(value).translate(_DASHES)
 
 
 def _name(value: Any) -> str:
     """A name as stored: trimmed, with the padding between CJK characters removed
     (two-character names are often typed 张　三 to line up in a printed list)."""
-    return _CJK_GAP_RE.sub("", re.sub(r"\s+", " ", _text(value)))
+    return _CJK_GAP_RE.sub("", re.sub(r"\s+", " ", sheets.text(value)))
 
 
 def _name_key(value: str) -> str:
     """What two names must share to count as the same name (张三 = 张 三, （ = ()."""
     return unicodedata.normalize("NFKC", _name(value))
-
-
-def _header_key(value: Any) -> str:
-    text = _nfkc(value).replace("*", "")
-    return re.sub(r"\(.*\)$", "", text)
 
 
 class _CellError(Exception):
@@ -306,7 +236,7 @@ def parse_date(value: Any) -> datetime.date | None:
         if 1 <= value < 2958466:
             return _EXCEL_EPOCH + datetime.timedelta(days=int(value))
         raise _CellError("日期格式不正确，请写作 2024-01-05")
-    text = _nfkc(value)
+    text = sheets.nfkc(value)
     if not text:
         return None
     match = _DATE_RE.match(text)
@@ -315,11 +245,11 @@ def parse_date(value: Any) -> datetime.date | None:
     elif re.fullmatch(r"\d{8}", text):
         y, m, d = int(text[:4]), int(text[4:6]), int(text[6:])
     else:
-        raise _CellError(f"无法识别日期“{_text(value)}”，请写作 2024-01-05")
+        raise _CellError(f"无法识别日期“{sheets.text(value)}”，请写作 2024-01-05")
     try:
         return datetime.date(y, m, d)
     except ValueError:
-        raise _CellError(f"日期“{_text(value)}”不存在") from None
+        raise _CellError(f"日期“{sheets.text(value)}”不存在") from None
 
 
 def _parse_int(value: Any) -> int | None:
@@ -328,11 +258,11 @@ def _parse_int(value: Any) -> int | None:
     if isinstance(value, int) and not isinstance(value, bool):
         number = value
     else:
-        text = _nfkc(value)
+        text = sheets.nfkc(value)
         if not text:
             return None
         if not re.fullmatch(r"-?\d+(\.0+)?", text):
-            raise _CellError(f"“{_text(value)}”不是整数")
+            raise _CellError(f"“{sheets.text(value)}”不是整数")
         number = int(text.split(".")[0])
     if abs(number) >= 10**9:
         raise _CellError("数字过大")
@@ -341,62 +271,16 @@ def _parse_int(value: Any) -> int | None:
 
 # --- reading files ---------------------------------------------------------------------
 
-_RowIter = Iterator[tuple[int, list[Any]]]
 _T = TypeVar("_T")
-
-
-def human_size(n: int) -> str:
-    if n >= 1024 * 1024:
-        return f"{n / (1024 * 1024):g} MB"
-    return f"{max(1, n // 1024)} KB"
-
-
-def too_big_message() -> str:
-    return f"文件超过大小上限（{human_size(settings.ROSTER_MAX_BYTES)}），请分成几个文件导入。"
-
-
-def _xlsx_tables(data: bytes) -> list[Callable[[], _RowIter]]:
-    import openpyxl
-
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            unpacked = sum(info.file_size for info in zf.infolist())
-    except zipfile.BadZipFile:
-        raise _FileError("无法读取该 Excel 文件，文件可能已损坏。") from None
-    # A small zip may unpack to gigabytes; real rosters compress maybe 10:1.
-    if unpacked > max(50 * settings.ROSTER_MAX_BYTES, 20 * 1024 * 1024):
-        raise _FileError("该 Excel 文件解压后过大，无法导入。")
-    try:
-        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception:
-        # openpyxl fails in many ways on zips that are not workbooks (.docx, .ods, damaged).
-        raise _FileError(
-            "无法读取该 Excel 文件。请在 Excel 中“另存为”Excel 工作簿（.xlsx）后再导入。"
-        ) from None
-
-    def sheet_rows(sheet: Any) -> Callable[[], _RowIter]:
-        def rows() -> _RowIter:
-            # The stored dimensions are often wrong in files written by other programs.
-            sheet.reset_dimensions()
-            try:
-                for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-                    yield number, list(values)
-            except Exception:
-                # A damaged sheet inside a readable workbook: still the office's file, not a 500.
-                raise _FileError("Excel 文件中的工作表已损坏，无法读取。") from None
-
-        return rows
-
-    return [sheet_rows(sheet) for sheet in workbook.worksheets]
 
 
 def _decode_csv(data: bytes) -> str:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise _FileError(
+        raise sheets.FileError(
             "这是 Unicode 文本（UTF-16）文件，请在 Excel 中另存为“CSV UTF-8（逗号分隔）”或 .xlsx。"
         )
     if b"\x00" in data:
-        raise _FileError("文件不是文本格式的 CSV，也不是 Excel 工作簿（.xlsx），无法导入。")
+        raise sheets.FileError("文件不是文本格式的 CSV，也不是 Excel 工作簿（.xlsx），无法导入。")
     # Chinese Excel saves "CSV (逗号分隔)" as GB18030 (GBK), not UTF-8.
     encodings = ["utf-8-sig"] if data.startswith(b"\xef\xbb\xbf") else ["utf-8", "gb18030"]
     for encoding in encodings:
@@ -404,42 +288,44 @@ def _decode_csv(data: bytes) -> str:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise _FileError("无法识别 CSV 文件的编码，请另存为“CSV UTF-8（逗号分隔）”后再导入。")
+    raise sheets.FileError("无法识别 CSV 文件的编码，请另存为“CSV UTF-8（逗号分隔）”后再导入。")
 
 
-def _csv_tables(data: bytes) -> list[Callable[[], _RowIter]]:
+def _csv_tables(data: bytes) -> list[Callable[[], sheets.RowIter]]:
     text = _decode_csv(data)
 
-    def rows_with(delimiter: str) -> Callable[[], _RowIter]:
-        def rows() -> _RowIter:
+    def rows_with(delimiter: str) -> Callable[[], sheets.RowIter]:
+        def rows() -> sheets.RowIter:
             reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
             try:
                 # Numbered by record, which is the row Excel shows (quoted line breaks included).
                 for number, values in enumerate(reader, start=1):
                     yield number, list(values)
             except csv.Error:
-                raise _FileError("CSV 文件格式有误（引号不成对或单元格过长），无法导入。") from None
+                raise sheets.FileError(
+                    "CSV 文件格式有误（引号不成对或单元格过长），无法导入。"
+                ) from None
 
         return rows
 
     return [rows_with(d) for d in (",", "\t", ";")]
 
 
-def _tables(data: bytes, filename: str) -> list[Callable[[], _RowIter]]:
+def _tables(data: bytes, filename: str) -> list[Callable[[], sheets.RowIter]]:
     """The file's candidate tables, chosen by content: the name is not trusted."""
     if len(data) > settings.ROSTER_MAX_BYTES:
-        raise _FileError(too_big_message())
+        raise sheets.FileError(sheets.too_big_message())
     if not data.strip():
-        raise _FileError("文件是空的。")
+        raise sheets.FileError("文件是空的。")
     name = filename.lower()
     if data.startswith(b"\xd0\xcf\x11\xe0"):
-        raise _FileError(
+        raise sheets.FileError(
             "不支持旧版 Excel（.xls）或设置了密码的文件，请另存为 Excel 工作簿（.xlsx）后再导入。"
         )
     if data.startswith(b"PK\x03\x04"):
-        return _xlsx_tables(data)
+        return sheets.xlsx_tables(data)
     if name.endswith((".xlsx", ".xlsm", ".xls")):
-        raise _FileError("文件扩展名是 Excel，但内容不是 Excel 工作簿，无法导入。")
+        raise sheets.FileError("文件扩展名是 Excel，但内容不是 Excel 工作簿，无法导入。")
     return _csv_tables(data)
 
 
@@ -447,7 +333,7 @@ def _match_header(values: list[Any], kind: str) -> dict[str, int]:
     by_label = {c.label: c.key for c in COLUMNS[kind]} | _ALIASES[kind]
     found: dict[str, int] = {}
     for index, value in enumerate(values):
-        key = by_label.get(_header_key(value))
+        key = by_label.get(sheets.header_key(value))
         if key is not None and key not in found:
             found[key] = index
     return found
@@ -455,18 +341,6 @@ def _match_header(values: list[Any], kind: str) -> dict[str, int]:
 
 def _missing(kind: str, found: dict[str, int]) -> list[str]:
     return [c.label for c in COLUMNS[kind] if c.required and c.key not in found]
-
-
-def _is_blank(values: list[Any]) -> bool:
-    return all(_text(v) == "" for v in values)
-
-
-def _is_sample(values: list[Any]) -> bool:
-    for value in values:
-        text = _text(value)
-        if text:
-            return text.startswith(SAMPLE_MARK)
-    return False
 
 
 _DataRows = list[tuple[int, dict[str, Any]]]  # (row number in Excel, column key -> cell)
@@ -482,7 +356,7 @@ def _read_rows(data: bytes, filename: str, kind: str) -> _DataRows:
         rows = table()
         columns: dict[str, int] | None = None
         for number, values in rows:
-            if number > HEADER_SEARCH_ROWS:
+            if number > sheets.HEADER_SEARCH_ROWS:
                 break
             found = _match_header(values, kind)
             if not _missing(kind, found):
@@ -496,10 +370,10 @@ def _read_rows(data: bytes, filename: str, kind: str) -> _DataRows:
             continue
         found_rows: _DataRows = []
         for number, values in rows:
-            if _is_blank(values) or _is_sample(values):
+            if sheets.is_blank(values) or sheets.is_sample(values):
                 continue
             if len(found_rows) >= max_rows:
-                raise _FileError(f"文件数据超过 {max_rows} 行的上限，请分成几个文件导入。")
+                raise sheets.FileError(f"文件数据超过 {max_rows} 行的上限，请分成几个文件导入。")
             cells = {
                 key: values[index] if index < len(values) else None
                 for key, index in columns.items()
@@ -507,12 +381,14 @@ def _read_rows(data: bytes, filename: str, kind: str) -> _DataRows:
             found_rows.append((number, cells))
         return found_rows
     if other_seen:
-        raise _FileError(f"这是{KINDS[other]}，不是{KINDS[kind]}，请在“{KINDS[other]}”处导入。")
+        raise sheets.FileError(
+            f"这是{KINDS[other]}，不是{KINDS[kind]}，请在“{KINDS[other]}”处导入。"
+        )
     if partial:
-        raise _FileError("表头缺少必填列：" + "、".join(f"「{p}」" for p in partial) + "。")
+        raise sheets.FileError("表头缺少必填列：" + "、".join(f"「{p}」" for p in partial) + "。")
     required = "、".join(c.label for c in COLUMNS[kind] if c.required)
-    raise _FileError(
-        f"在前 {HEADER_SEARCH_ROWS} 行中找不到表头（须包含 {required}），请使用下载的模板。"
+    raise sheets.FileError(
+        f"在前 {sheets.HEADER_SEARCH_ROWS} 行中找不到表头（须包含 {required}），请使用下载的模板。"
     )
 
 
@@ -600,9 +476,9 @@ class _OrgPlan:
 def _org_types() -> dict[str, OrgType]:
     types: dict[str, OrgType] = {}
     for t in OrgType.objects.all():
-        types.setdefault(_nfkc(t.name), t)
+        types.setdefault(sheets.nfkc(t.name), t)
     for t in OrgType.objects.all():
-        types[_nfkc(t.code)] = t  # a code wins over a name that happens to equal it
+        types[sheets.nfkc(t.code)] = t  # a code wins over a name that happens to equal it
     return types
 
 
@@ -640,13 +516,15 @@ def _validate_orgs(ctx: _Context, rows: _DataRows) -> list[_OrgPlan]:
         if short is not None and len(short) > 60:
             ctx.error(number, "short_name", "不能超过 60 个字")
 
-        type_text = _nfkc(cells.get("org_type"))
+        type_text = sheets.nfkc(cells.get("org_type"))
         org_type = types.get(type_text)
         if not type_text:
             ctx.error(number, "org_type", "不能为空")
         elif org_type is None:
             ctx.error(
-                number, "org_type", f"没有名称或代码为“{_text(cells.get('org_type'))}”的组织类型"
+                number,
+                "org_type",
+                f"没有名称或代码为“{sheets.text(cells.get('org_type'))}”的组织类型",
             )
         elif org is not None and org.org_type_id != org_type.pk:
             ctx.error(
@@ -791,21 +669,21 @@ class _PersonPlan:
         return bool(self.changes or self.join or self.transfer or self.affiliate)
 
 
-_UNIT_KINDS = {_nfkc(str(label)).lower(): value for value, label in Affiliation.Kind.choices} | {
-    value: value for value in Affiliation.Kind.values
-}
+_UNIT_KINDS = {
+    sheets.nfkc(str(label)).lower(): value for value, label in Affiliation.Kind.choices
+} | {value: value for value in Affiliation.Kind.values}
 
 
 def _clean_phone(value: Any) -> str:
-    text = _nfkc(value).replace("-", "").replace("(", "").replace(")", "")
+    text = sheets.nfkc(value).replace("-", "").replace("(", "").replace(")", "")
     if not text:
         return ""
     if _SCIENTIFIC_RE.match(text):
         raise _CellError(
-            f"“{_text(value)}”是 Excel 的科学计数法显示，请把该列设为“文本”格式后重新填写号码"
+            f"“{sheets.text(value)}”是 Excel 的科学计数法显示，请把该列设为“文本”格式后重新填写号码"
         )
     if not _PHONE_RE.match(text):
-        raise _CellError(f"“{_text(value)}”不是有效的电话号码")
+        raise _CellError(f"“{sheets.text(value)}”不是有效的电话号码")
     return text
 
 
@@ -819,13 +697,13 @@ def _clean_started_on(value: Any) -> datetime.date | None:
 
 
 def _clean_email(value: Any) -> str:
-    text = _nfkc(value)
+    text = sheets.nfkc(value)
     if not text:
         return ""
     try:
         validate_email(text)
     except ValidationError:
-        raise _CellError(f"“{_text(value)}”不是有效的电子邮箱地址") from None
+        raise _CellError(f"“{sheets.text(value)}”不是有效的电子邮箱地址") from None
     return text
 
 
@@ -867,7 +745,7 @@ def _load_people_data(rows: _DataRows, usernames: list[str]) -> _PeopleData:
 
 
 def _validate_people(ctx: _Context, rows: _DataRows) -> list[_PersonPlan]:
-    usernames = [User.normalize_username(_nfkc(cells.get("username"))) for _, cells in rows]
+    usernames = [User.normalize_username(sheets.nfkc(cells.get("username"))) for _, cells in rows]
     data = _load_people_data(rows, usernames)
     plans: list[_PersonPlan] = []
     for (number, cells), username in zip(rows, usernames, strict=True):
@@ -893,15 +771,15 @@ def _plan_person(
     email = ctx.cell(number, "email", _clean_email, cells) or ""
     started_on = ctx.cell(number, "started_on", _clean_started_on, cells)
 
-    political = _nfkc(cells.get("political"))
+    political = sheets.nfkc(cells.get("political"))
     kind = _POLITICAL.get(political) if political else None  # "" = not a member
     if political and kind is None:
         ctx.error(
             number,
             "political",
-            f"“{_text(cells.get('political'))}”无法识别，请填写 中共党员、中共预备党员 或 群众",
+            f"“{sheets.text(cells.get('political'))}”无法识别，请填写 中共党员、中共预备党员 或 群众",
         )
-    unit_kind_text = _nfkc(cells.get("unit_kind"))
+    unit_kind_text = sheets.nfkc(cells.get("unit_kind"))
     unit_kind = _UNIT_KINDS.get(unit_kind_text.lower()) if unit_kind_text else None
     if unit_kind_text and unit_kind is None:
         labels = "、".join(str(label) for _, label in Affiliation.Kind.choices)
@@ -1154,7 +1032,7 @@ def import_roster(
     ctx = _Context(kind, actor, within)
     try:
         rows = _read_rows(data, filename, kind)
-    except _FileError as e:
+    except sheets.FileError as e:
         result.errors.append(RowError(None, "", e.message))
         return result
     if not rows:
@@ -1296,7 +1174,7 @@ def template_rows(kind: str, within: Organization) -> list[list[Any]]:
     if kind == KIND_ORGS:
         return [
             [
-                f"{SAMPLE_MARK}：{within.code}-01",
+                f"{sheets.SAMPLE_MARK}：{within.code}-01",
                 "示例第一党支部",
                 "一支部",
                 "党支部",
@@ -1312,7 +1190,7 @@ def template_rows(kind: str, within: Organization) -> list[list[Any]]:
     )
     return [
         [
-            f"{SAMPLE_MARK}：zhangsan",
+            f"{sheets.SAMPLE_MARK}：zhangsan",
             "张三",
             "13800000000",
             "zhangsan@example.com",

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from dwgk.accounts import rosters
 from dwgk.accounts.policy import can_manage_org
 from dwgk.audit.models import record
+from dwgk.lib import sheets
 from dwgk.lib.errors import NotAllowed
 from dwgk.orgs.models import Organization
 
@@ -53,7 +54,7 @@ def _page(
         "formats": rosters.FORMATS,
         "result": result,
         "upload_error": upload_error,
-        "max_size": rosters.human_size(settings.ROSTER_MAX_BYTES),
+        "max_size": sheets.human_size(settings.ROSTER_MAX_BYTES),
         "max_rows": settings.ROSTER_MAX_ROWS,
     }
     return render(request, "accounts/roster.html", context, status=status)
@@ -78,7 +79,7 @@ def roster_import(request: HttpRequest, pk: int) -> HttpResponse:
     if upload is None:
         return _page(request, org, upload_error="请选择要导入的文件。", status=400)
     if upload.size is not None and upload.size > settings.ROSTER_MAX_BYTES:
-        return _page(request, org, upload_error=rosters.too_big_message(), status=400)
+        return _page(request, org, upload_error=sheets.too_big_message(), status=400)
     # Read at most one byte over the limit: the import reports an oversize file itself.
     data = upload.read(settings.ROSTER_MAX_BYTES + 1)
     try:

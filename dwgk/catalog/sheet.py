@@ -49,7 +49,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -57,19 +57,6 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from dwgk.accounts.rosters import (
-    _CJK,
-    HEADER_SEARCH_ROWS,
-    RowError,
-    _FileError,
-    _header_key,
-    _is_blank,
-    _is_sample,
-    _nfkc,
-    _text,
-    _xlsx_tables,
-    too_big_message,
-)
 from dwgk.audience.keys import Audience
 from dwgk.audit.models import record
 from dwgk.catalog import policy
@@ -85,7 +72,9 @@ from dwgk.catalog.channels import parse_channels
 from dwgk.catalog.models import CatalogEntry, CatalogVersion
 from dwgk.catalog.rulesets import current_ruleset
 from dwgk.catalog.timing import Timing, TimingError, parse_duration, parse_start
+from dwgk.lib import sheets
 from dwgk.lib.errors import ActionError, NotAllowed
+from dwgk.lib.sheets import RowError
 from dwgk.orgs.models import Organization
 
 NUMBER_LABEL = "序号"
@@ -97,7 +86,6 @@ FOOTNOTE = "注：此表动态更新，更新后请报党委办公室备案"
 NO_APPROVAL = "无需审批"
 CHANNEL_EXAMPLES = "党务公开平台、党员大会、公开栏、办公网、网站、微信公众号、纸质印发、简报"
 MAX_ENTRIES = 1000  # a catalog has tens of entries; more rows is the wrong file
-ERRORS_SHOWN = 500
 
 CONTENT_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -156,9 +144,11 @@ _ALIASES = {
     "配合单位": "co_units",
     "说明": "remarks",
 }
-_HEADINGS = {_header_key(c.label): c.key for c in COLUMNS} | {NUMBER_LABEL: "number"} | _ALIASES
+_HEADINGS = (
+    {sheets.header_key(c.label): c.key for c in COLUMNS} | {NUMBER_LABEL: "number"} | _ALIASES
+)
 
-_WIDE = _CJK + "\u3000-\u303f\uff00-\uffef"
+_WIDE = sheets.CJK + "\u3000-\u303f\uff00-\uffef"
 _WIDE_GAP_RE = re.compile(rf"(?<=[{_WIDE}])\s+(?=[{_WIDE}])")
 _FULLWIDTH_ALNUM = str.maketrans(
     {chr(c): chr(c - 0xFEE0) for c in [*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B)]}
@@ -456,24 +446,11 @@ def export_docx(version: CatalogVersion) -> bytes:
 
 
 @dataclass
-class ImportResult:
+class ImportResult(sheets.Report):
     added: int = 0
     updated: int = 0
     deleted: int = 0
     unchanged: int = 0
-    errors: list[RowError] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    @property
-    def shown_errors(self) -> list[RowError]:
-        return self.errors[:ERRORS_SHOWN]
-
-    @property
-    def more_errors(self) -> int:
-        return max(0, len(self.errors) - ERRORS_SHOWN)
 
     def summary(self) -> str:
         if not self.ok:
@@ -498,8 +475,8 @@ def _tidy(value: Any) -> str:
     """A free-text cell as stored: trimmed, runs of spaces made one, the padding between
     Chinese characters and punctuation removed, line breaks kept, punctuation as typed."""
     lines = []
-    for line in _text(value).replace("\r\n", "\n").replace("\r", "\n").split("\n"):
-        line = _WIDE_GAP_RE.sub("", re.sub(r"\s+", " ", _text(line)))
+    for line in sheets.text(value).replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        line = _WIDE_GAP_RE.sub("", re.sub(r"\s+", " ", sheets.text(line)))
         if line:
             lines.append(line)
     return "\n".join(lines)
@@ -516,7 +493,7 @@ _Row = tuple[int, dict[str, Any]]  # (row number in Excel, column key -> cell va
 def _match_header(values: list[Any]) -> dict[str, int]:
     found: dict[str, int] = {}
     for index, value in enumerate(values):
-        key = _HEADINGS.get(_header_key(value))
+        key = _HEADINGS.get(sheets.header_key(value))
         if key is not None and key not in found:
             found[key] = index
     return found
@@ -527,7 +504,7 @@ def _missing(found: dict[str, int]) -> list[str]:
 
 
 def _first_text(values: list[Any]) -> str:
-    return next((t for t in (_text(v) for v in values) if t), "")
+    return next((t for t in (sheets.text(v) for v in values) if t), "")
 
 
 def _merged_down(data: bytes, sheet_index: int, below: int) -> dict[tuple[int, int], Any]:
@@ -561,23 +538,23 @@ def _data_rows(
         for index, value in enumerate(values):
             if value is None and (number, index) in covered:
                 values[index] = covered[(number, index)]
-        first = _nfkc(_first_text(values))
-        if _FOOTNOTE_RE.match(first) or any(DATE_LABEL in _nfkc(v) for v in values):
+        first = sheets.nfkc(_first_text(values))
+        if _FOOTNOTE_RE.match(first) or any(DATE_LABEL in sheets.nfkc(v) for v in values):
             break  # the footnote and 制表日期 close the table
         cells = {
             key: values[index] if index < len(values) else None for key, index in columns.items()
         }
-        content = _nfkc(cells.get("content"))
+        content = sheets.nfkc(cells.get("content"))
         if (
-            _is_blank(values)
-            or _is_sample(values)
+            sheets.is_blank(values)
+            or sheets.is_sample(values)
             or _SAMPLE_CONTENT_RE.match(content)
             or len(_match_header(values)) >= 3  # the header again, as on a printed page
-            or all(_text(cells.get(c.key)) == "" for c in COLUMNS)  # only a 序号
+            or all(sheets.text(cells.get(c.key)) == "" for c in COLUMNS)  # only a 序号
         ):
             continue
         if len(found) >= MAX_ENTRIES:
-            raise _FileError(f"目录表超过 {MAX_ENTRIES} 行，请检查是否选错了文件。")
+            raise sheets.FileError(f"目录表超过 {MAX_ENTRIES} 行，请检查是否选错了文件。")
         found.append((number, cells))
     return found
 
@@ -585,21 +562,21 @@ def _data_rows(
 def _read_rows(data: bytes) -> list[_Row]:
     """The data rows of the first sheet that has the 目录表 header in its first rows."""
     if len(data) > settings.ROSTER_MAX_BYTES:
-        raise _FileError(too_big_message())
+        raise sheets.FileError(sheets.too_big_message())
     if not data.strip():
-        raise _FileError("文件是空的。")
+        raise sheets.FileError("文件是空的。")
     if data.startswith(b"\xd0\xcf\x11\xe0"):
-        raise _FileError(
+        raise sheets.FileError(
             "不支持旧版 Excel（.xls）或设置了密码的文件，请另存为 Excel 工作簿（.xlsx）后再导入。"
         )
     if not data.startswith(b"PK\x03\x04"):
-        raise _FileError("文件内容不是 Excel 工作簿（.xlsx），无法导入。")
+        raise sheets.FileError("文件内容不是 Excel 工作簿（.xlsx），无法导入。")
     partial: list[str] = []
-    for sheet_index, table in enumerate(_xlsx_tables(data)):
+    for sheet_index, table in enumerate(sheets.xlsx_tables(data)):
         rows = table()
         columns: dict[str, int] | None = None
         for number, values in rows:
-            if number > HEADER_SEARCH_ROWS:
+            if number > sheets.HEADER_SEARCH_ROWS:
                 break
             found = _match_header(values)
             if not _missing(found):
@@ -610,10 +587,10 @@ def _read_rows(data: bytes) -> list[_Row]:
         if columns is not None:
             return _data_rows(rows, columns, _merged_down(data, sheet_index, number))
     if partial:
-        raise _FileError("表头缺少列：" + "、".join(f"「{p}」" for p in partial) + "。")
+        raise sheets.FileError("表头缺少列：" + "、".join(f"「{p}」" for p in partial) + "。")
     required = "、".join(c.label for c in COLUMNS if c.in_header)
-    raise _FileError(
-        f"在前 {HEADER_SEARCH_ROWS} 行中找不到目录表的表头（须包含 {required}），"
+    raise sheets.FileError(
+        f"在前 {sheets.HEADER_SEARCH_ROWS} 行中找不到目录表的表头（须包含 {required}），"
         "请使用本平台导出的目录表。"
     )
 
@@ -624,7 +601,7 @@ def _read_rows(data: bytes) -> list[_Row]:
 def audience_from_text(text: str, org: Organization) -> tuple[Audience, str]:
     """The Audience and the audience note for 公开范围 wording (rules 2–6 of the module
     docstring); the note is empty when the wording is what the platform writes anyway."""
-    key = _nfkc(text)
+    key = sheets.nfkc(text)
     if any(w in key for w in _SOCIETY_WORDS):
         audience = Audience(society=True)
     elif any(w in key for w in _PEOPLE_WORDS):
@@ -639,7 +616,7 @@ def audience_from_text(text: str, org: Organization) -> tuple[Audience, str]:
 
 
 def route_from_text(text: str) -> list[Step]:
-    if _nfkc(text) in (NO_APPROVAL, "无", "不需审批", "无需", "-", "/"):
+    if sheets.nfkc(text) in (NO_APPROVAL, "无", "不需审批", "无需", "-", "/"):
         return []
     return parse_route(text)
 
@@ -676,7 +653,7 @@ def timing_from_text(start: str, duration: str) -> Timing:
 
 
 def _content_key(text: str) -> str:
-    return _nfkc(text)
+    return sheets.nfkc(text)
 
 
 @dataclass
@@ -862,7 +839,7 @@ def import_xlsx(
     result = ImportResult()
     try:
         rows = _read_rows(data)
-    except _FileError as error:
+    except sheets.FileError as error:
         result.errors.append(RowError(None, "", error.message))
         return result
     try:

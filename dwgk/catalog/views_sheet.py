@@ -19,10 +19,10 @@ from django.urls import URLPattern, path
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods
 
-from dwgk.accounts.rosters import human_size, too_big_message
 from dwgk.catalog import pdf, policy, sheet
 from dwgk.catalog.models import CatalogVersion
 from dwgk.lib.errors import NotAllowed
+from dwgk.lib.sheets import human_size, too_big_message
 
 EXPORTERS: dict[str, Callable[[CatalogVersion], bytes]] = {
     "xlsx": sheet.export_xlsx,
