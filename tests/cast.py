@@ -82,6 +82,7 @@ class Cast:
     dora: User
     erin: User
     olga: User
+    paula: User | None = None  # set by the `world` fixture: the community's secretary
 
 
 def make_cast() -> Cast:

@@ -14,6 +14,20 @@ def cast(db: None) -> Cast:
     return make_cast()
 
 
+@pytest.fixture
+def world(cast: Cast) -> Cast:
+    """The cast, plus catalog staff: bob is branch1's clerk, paula the secretary of the
+    community above it (branch1's parent)."""
+    from dwgk.accounts.actions import role_grant
+    from dwgk.accounts.models import Role
+    from tests.cast import make_user
+
+    role_grant(cast.bob, cast.branch1, Role.CLERK, actor=None)
+    cast.paula = make_user("paula", name="宝拉")
+    role_grant(cast.paula, cast.community, Role.PRINCIPAL, actor=None)
+    return cast
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if CHROMIUM:
         return

@@ -21,15 +21,6 @@ S = CatalogVersion.Status
 TODAY = datetime.date.today()
 
 
-@pytest.fixture
-def world(cast):
-    """bob is branch1's clerk, paula the community's (branch1's parent's) secretary."""
-    role_grant(cast.bob, cast.branch1, Role.CLERK, actor=None)
-    cast.paula = make_user("paula", name="宝拉")
-    role_grant(cast.paula, cast.community, Role.PRINCIPAL, actor=None)
-    return cast
-
-
 def draft(world):
     return actions.catalog_generate_draft(world.branch1, actor=world.bob)
 

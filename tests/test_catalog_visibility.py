@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 
-import pytest
 from django.contrib.auth.models import AnonymousUser
 
 from dwgk.accounts.actions import role_grant, role_revoke
@@ -16,14 +15,6 @@ from dwgk.catalog.models import CatalogVersion
 from tests.cast import make_user
 
 TODAY = datetime.date.today()
-
-
-@pytest.fixture
-def world(cast):
-    role_grant(cast.bob, cast.branch1, Role.CLERK, actor=None)
-    cast.paula = make_user("paula", name="宝拉")
-    role_grant(cast.paula, cast.community, Role.PRINCIPAL, actor=None)
-    return cast
 
 
 def publish(world, audience):
