@@ -183,6 +183,8 @@ LOGGING = {
 # Limits for roster uploads.
 ROSTER_MAX_BYTES = envint("ROSTER_MAX_BYTES", 10 * 1024 * 1024)
 ROSTER_MAX_ROWS = envint("ROSTER_MAX_ROWS", 50_000)
+# Attachments of disclosures (checked by content, see dwgk/lib/files.py).
+ATTACHMENT_MAX_BYTES = envint("ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024)
 
 # The implementing rules this deployment follows (catalog templates, CAT-2): a file name in
 # dwgk/catalog/rulesets/ (bj, nm, cmu, sx, qj) or in one of CATALOG_RULESET_DIRS.
