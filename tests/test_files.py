@@ -19,9 +19,9 @@ from fpdf import FPDF
 from PIL import Image
 from pypdf.actions import JavaScript
 
-from dwgk.catalog.pdf import FONT_FILE
 from dwgk.lib import files
 from dwgk.lib.files import FileKind, FileRejected, extract_text, safe_download_headers, sniff
+from dwgk.lib.pdffont import FONT_FILE
 
 CJK = re.compile("[\u4e00-\u9fff]")
 

@@ -1,16 +1,12 @@
 """The 目录表 of a catalog version as a print-ready PDF (A4 landscape).
 
-Same layout as the .xlsx and .docx (`catalog.sheet`). The Chinese text is set in a subset
-of Noto Sans CJK SC shipped in `fonts/` (SIL Open Font License 1.1) and embedded in the
-PDF, reduced to the glyphs the document uses, so the file prints and displays the same
-on a machine without any Chinese font; system fonts are never looked up. The shipped font
-has TrueType outlines, so the PDF carries it as a CIDFontType2 (Identity-H).
+Same layout as the .xlsx and .docx (`catalog.sheet`), in the platform's one embedded Chinese
+font (`dwgk.lib.pdffont`).
 """
 
 from __future__ import annotations
 
 import datetime
-from pathlib import Path
 from typing import Any
 
 from fpdf import FPDF
@@ -19,11 +15,9 @@ from fpdf.fonts import FontFace
 
 from dwgk.catalog import sheet
 from dwgk.catalog.models import CatalogVersion
+from dwgk.lib.pdffont import FONT, FONT_FILE, MISSING
 
-FONT_FILE = Path(__file__).parent / "fonts" / "NotoSansCJKsc-Regular-subset.ttf"
-FONT = "notosanscjksc"  # fpdf2 keys its fonts by the lower-cased family name
 MARGIN = 12  # mm
-MISSING = "□"  # stands for a character the shipped font lacks, which would vanish otherwise
 
 
 class _SheetPDF(FPDF):
