@@ -37,6 +37,8 @@ INSTALLED_APPS = [
     "dwgk.accounts",
     "dwgk.audience",
     "dwgk.catalog",
+    "dwgk.inbox",
+    "dwgk.disclosures",
     "dwgk.public",
     "dwgk.members",
 ]
@@ -68,6 +70,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "dwgk.lib.context_processors.site",
+                "dwgk.inbox.context_processors.inbox",
             ],
         },
     },
@@ -169,6 +172,17 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "static-collected"
+
+# Uploaded attachments. Never served by the web server directly: every download goes
+# through a view that checks visibility (see disclosures.views).
+MEDIA_ROOT = Path(envstr("MEDIA_ROOT", str(BASE_DIR / "media")))
+MEDIA_URL = "/media-not-served/"
+
+# The deployment's own sensitive terms for the disclosure pre-screen, comma-separated,
+# on top of the built-in secrecy markings (disclosures/data/sensitive_terms.toml).
+SENSITIVE_TERMS = tuple(t for t in envlist("SENSITIVE_TERMS", "") if t)
+# Notification e-mails are sent in digests: at most one mail per person per this many seconds.
+NOTIFY_DIGEST_SECONDS = envint("NOTIFY_DIGEST_SECONDS", 600)
 
 EMAIL_BACKEND = envstr("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "dwgk@localhost")

@@ -9,6 +9,8 @@ urlpatterns = [
     path("orgs/", include("dwgk.orgs.urls")),
     path("manage/", include("dwgk.accounts.urls")),
     path("catalog/", include("dwgk.catalog.urls")),
+    path("disclosures/", include("dwgk.disclosures.urls")),
+    path("inbox/", include("dwgk.inbox.urls")),
     path("me/", include("dwgk.members.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -47,3 +47,11 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             yellow=True,
             bold=True,
         )
+
+
+@pytest.fixture
+def dw(world: Cast):
+    """The disclosure world (tests/disclosure_cast.py)."""
+    from tests.disclosure_cast import make_disclosure_world
+
+    return make_disclosure_world(world)

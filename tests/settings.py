@@ -10,3 +10,9 @@ INSTALLED_APPS = [*INSTALLED_APPS, "tests.testapp"]
 # except where a test asks for Argon2 explicitly.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 AXES_ENABLED = True
+
+import tempfile  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+# Uploaded attachments go to a throw-away folder, never into the working tree.
+MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="dwgk-test-media-"))

@@ -260,6 +260,9 @@ R = Role
 GRANTS: tuple[tuple[str, str, str, bool], ...] = (
     ("luoxiaoyan", "MZ-DH-HB-01-1", R.PRINCIPAL, False),  # 支部书记
     ("gaoming", "MZ-DH-HB-01-1", R.SUPERVISOR, False),  # 支部纪检委员
+    ("gaoming", "MZ-DH-HB-01-1", R.REVIEWER, False),  # 兼保密审查
+    ("liangwenbo", "MZ-DH-HB-01-1", R.CLERK, False),  # 支部宣传委员、党务公开联络员
+    ("hanxue", "MZ-DH-HB-01-2", R.CLERK, False),  # 第二党支部党务公开联络员
     ("linfang", "MZ-DH-HB-01", R.PRINCIPAL, False),  # 社区党委书记
     ("linfang", "MZ-DH-HB-01", R.REVIEWER, False),
     ("linfang", "MZ-DH-HB-01", R.APPROVER, False),

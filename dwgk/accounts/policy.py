@@ -45,6 +45,25 @@ def has_role(user: Any, role: str, org: Organization) -> bool:
     return RoleGrant.objects.covering(org).filter(user=user, role=role).exists()
 
 
+def orgs_with_roles_q(user: Any, roles: tuple[str, ...]) -> Q | None:
+    """A Q over Organization for where the user holds any of `roles` (inherited grants
+    cover their subtree), or None when they hold none."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return None
+    grants = (
+        RoleGrant.objects.current()
+        .filter(user=user, role__in=roles)
+        .select_related("org")
+        .order_by()
+    )
+    q = Q(pk__in=[])
+    found = False
+    for grant in grants:
+        found = True
+        q |= subtree_q(grant.org.path) if grant.inherit else Q(pk=grant.org_id)
+    return q if found else None
+
+
 def orgs_with_role(user: Any, role: str) -> OrganizationQuerySet:
     """Every organization where the user holds `role`, inherited grants expanded."""
     if user is None or not user.is_authenticated or not user.is_active:

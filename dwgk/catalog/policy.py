@@ -6,10 +6,10 @@ from typing import Any
 
 from django.db.models import Q
 
-from dwgk.accounts.models import Role, RoleGrant
-from dwgk.accounts.policy import has_role
+from dwgk.accounts.models import Role
+from dwgk.accounts.policy import has_role, orgs_with_roles_q
 from dwgk.catalog.rulesets import current_ruleset
-from dwgk.orgs.models import Organization, subtree_q
+from dwgk.orgs.models import Organization
 
 # Roles whose holders work on their organization's catalog and see all of its versions.
 STAFF_ROLES = (
@@ -26,20 +26,7 @@ PARENT_REVIEW_ROLES = (Role.PRINCIPAL, Role.CLERK, Role.COORDINATOR)
 
 def catalog_staff_orgs_q(user: Any) -> Q | None:
     """A Q over Organization for where the user is catalog staff, or None."""
-    if user is None or not user.is_authenticated or not user.is_active:
-        return None
-    grants = (
-        RoleGrant.objects.current()
-        .filter(user=user, role__in=STAFF_ROLES)
-        .select_related("org")
-        .order_by()
-    )
-    q = Q(pk__in=[])
-    found = False
-    for grant in grants:
-        found = True
-        q |= subtree_q(grant.org.path) if grant.inherit else Q(pk=grant.org_id)
-    return q if found else None
+    return orgs_with_roles_q(user, STAFF_ROLES)
 
 
 def _any_role(user: Any, roles: tuple[str, ...], org: Organization) -> bool:

@@ -20,6 +20,7 @@ from dwgk.accounts.demo import (
     login_rows,
 )
 from dwgk.catalog.demo import load_demo_catalogs
+from dwgk.disclosures.demo import load_demo_disclosures
 
 
 class Command(BaseCommand):
@@ -43,6 +44,8 @@ class Command(BaseCommand):
         result = load_demo()
         # The catalogs need the people: their steps are taken by the demo accounts.
         catalog_versions = load_demo_catalogs()
+        # The items need the published catalogs: each fulfils one of their entries.
+        items = load_demo_disclosures()
         out = self.stdout
         if result.changed:
             out.write(
@@ -56,7 +59,9 @@ class Command(BaseCommand):
             out.write(
                 self.style.SUCCESS(f"演示党务公开目录已载入：目录版本 {catalog_versions} 个。")
             )
-        if not result.changed and not catalog_versions:
+        if items:
+            out.write(self.style.SUCCESS(f"演示公开事项已载入：{items} 项。"))
+        if not result.changed and not catalog_versions and not items:
             out.write(self.style.SUCCESS("演示数据已存在，未做任何改动。"))
         rows = login_rows()
         out.write("")
