@@ -39,6 +39,8 @@ INSTALLED_APPS = [
     "dwgk.catalog",
     "dwgk.inbox",
     "dwgk.disclosures",
+    "dwgk.search",
+    "dwgk.feedback",
     "dwgk.public",
     "dwgk.members",
 ]
