@@ -6,6 +6,9 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("dwgk.public.urls")),
+    path("", include("dwgk.public.urls_feeds")),  # Atom feeds, sitemap, item JSON
+    path("posters/", include("dwgk.public.urls_posters")),  # 公开栏 posters, screen pages
+    path("feedback/", include("dwgk.feedback.urls")),
     path("orgs/", include("dwgk.orgs.urls")),
     path("manage/", include("dwgk.accounts.urls")),
     path("catalog/", include("dwgk.catalog.urls")),

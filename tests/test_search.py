@@ -21,7 +21,7 @@ from dwgk.search.backend import DatabaseSearchBackend, get_backend, highlight
 from dwgk.search.index import index_disclosure, rebuild
 from dwgk.search.models import SearchDoc
 from dwgk.search.text import QueryError, query_terms, query_tokens, tokens
-from tests.disclosure_cast import draft, published, through_review
+from tests.disclosure_cast import approved, draft, published, through_review
 
 ANON = AnonymousUser()
 T0 = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
@@ -207,6 +207,24 @@ def test_widening_to_society_makes_it_findable_by_anonymous(dw):
     indexed(Disclosure.objects.get(pk=item.pk))
     assert find(ANON, "党费") == ["党费收缴使用情况"]
     assert count(dw.charlie, "党费") == 1
+
+
+def test_the_procedure_keeps_the_index_in_step_without_being_asked(dw):
+    item = approved(dw, title="党费收缴使用情况", body="<p>收缴明细见附表</p>")
+    assert count(dw.bob, "党费") == 0  # approved is not yet disclosed
+    item = actions.disclosure_publish(item, actor=dw.bob)
+    assert find(dw.bob, "收缴明细") == ["党费收缴使用情况"]
+    assert count(ANON, "党费") == 0
+    change = actions.scope_widen_propose(
+        item, actor=dw.bob, audience=Audience(society=True), reason="向社会公开"
+    )
+    actions.scope_widen_decide(change, actor=dw.alice, approve=True)
+    assert find(ANON, "收缴明细") == ["党费收缴使用情况"]
+    actions.disclosure_withdraw(
+        Disclosure.objects.get(pk=item.pk), actor=dw.alice, notice="数据有误，现予撤回更正"
+    )
+    assert find(ANON, "收缴明细") == []
+    assert find(ANON, "撤回更正") == ["党费收缴使用情况"]
 
 
 # --- highlighting, paging, org, rebuild ----------------------------------------------------

@@ -33,6 +33,7 @@ from dwgk.catalog.channels import Channel
 from dwgk.catalog.models import CatalogEntry, CatalogVersion
 from dwgk.catalog.rulesets import current_ruleset
 from dwgk.disclosures import policy, prescreen
+from dwgk.disclosures.signals import disclosure_changed
 from dwgk.disclosures.models import (
     CONTENT_FIELDS,
     GENESIS,
@@ -199,6 +200,7 @@ def _done(item: Disclosure, action: str, actor: Any, **data: Any) -> None:
     _log(item, action, actor, **data)
     record(actor, f"disclosure.{action}", item, org_id=item.org_id, status=item.status, **data)
     sync_tasks(f"disclosure:{item.pk}", wanted_tasks(item), actor=actor)
+    disclosure_changed.send(sender=Disclosure, item=item)
 
 
 def _snapshot(item: Disclosure, actor: Any, note: str) -> None:

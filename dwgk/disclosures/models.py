@@ -72,6 +72,12 @@ class DisclosureQuerySet(AudienceQuerySet["Disclosure"]):
         )
         return self.filter(Q(pk__in=audience.values("pk")) | staff)
 
+    def disclosed_to(self, user: Any) -> DisclosureQuerySet:
+        """Only what was disclosed to this person as its audience: the reader's view that
+        the public site, the member portal, feeds, posters and search show. The audience
+        half of `visible_to`, without the staff's view of work in progress."""
+        return super().visible_to(user)  # type: ignore[return-value]
+
     def published(self) -> DisclosureQuerySet:
         """Items that were disclosed (whatever became of them since)."""
         return self.filter(published_at__isnull=False)
