@@ -619,3 +619,40 @@ class LogEntry(models.Model):
 
 
 GENESIS = "0" * 64
+
+
+class Reading(models.Model):
+    """That a person has opened a disclosed item's page: the unread marks of 公开给我的."""
+
+    user = models.ForeignKey(USER, on_delete=models.CASCADE, related_name="+")
+    disclosure = models.ForeignKey(Disclosure, on_delete=models.CASCADE, related_name="+")
+    read_at = models.DateTimeField(_("阅读时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("阅读记录")
+        verbose_name_plural = _("阅读记录")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "disclosure"], name="reading_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} read {self.disclosure_id}"
+
+
+def unread_ids(user: Any, items: list[Disclosure]) -> set[int]:
+    """Which of these items the person has not opened yet (one query)."""
+    if not user.is_authenticated or not items:
+        return set()
+    ids = {i.pk for i in items}
+    seen = set(
+        Reading.objects.filter(user=user, disclosure_id__in=ids).values_list(
+            "disclosure_id", flat=True
+        )
+    )
+    return ids - seen
+
+
+def mark_read(user: Any, item: Disclosure) -> None:
+    """Remember that the person opened a disclosed item (idempotent, never raises on a race)."""
+    if user.is_authenticated and item.is_disclosed:
+        Reading.objects.get_or_create(user=user, disclosure=item)

@@ -56,9 +56,11 @@ from dwgk.disclosures.models import (
     DisclosureQuerySet,
     LogEntry,
     ScopeChange,
+    mark_read,
 )
 from dwgk.lib import files
 from dwgk.lib.errors import ActionError, NotAllowed
+from dwgk.lib.http import public_page, set_last_modified
 from dwgk.lib.sheets import human_size
 from dwgk.orgs.models import Organization
 
@@ -433,10 +435,15 @@ def _detail(
 
 
 @require_GET
+@public_page
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The item as its audience reads it; for the people working on it, also its state,
-    the steps they may take now and its whole record."""
-    return _detail(request, _item(request, pk))
+    the steps they may take now and its whole record. Opening it clears its unread mark."""
+    item = _item(request, pk)
+    mark_read(request.user, item)
+    response = _detail(request, item)
+    set_last_modified(response, item.updated_at)
+    return response
 
 
 @require_GET

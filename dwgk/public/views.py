@@ -1,20 +1,213 @@
-"""The public front page: what the platform is, and the way into the organization directory."""
+"""The public disclosure site (CHAN-2): the front page, each organization's disclosure
+column (公开专栏) and the search.
+
+Everything listed here comes through `Disclosure.objects.disclosed_to(user)` or
+`newest_visible(user)`: an anonymous visitor gets what was disclosed to society, a signed-in
+person also what was disclosed to their branch, units and themselves. Staff find work in
+progress in their own screens, never here. Anonymous answers are cacheable
+(`dwgk.lib.http.public_page`).
+"""
 
 from __future__ import annotations
 
+import datetime
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.core.paginator import Paginator
+from django.db.models import Count, Max, Q
+from django.db.models.functions import ExtractYear, TruncMonth
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 
+from dwgk.audience.models import Cursor
+from dwgk.catalog.models import CatalogVersion
+from dwgk.disclosures.models import Disclosure
+from dwgk.lib.context_processors import LARGE_TYPE_COOKIE
+from dwgk.lib.http import public_page, set_last_modified
 from dwgk.orgs.models import Organization
-from dwgk.orgs.views import MAX_ROOTS, with_child_counts
+from dwgk.orgs.views import MAX_ROOTS, children_of, with_child_counts
+from dwgk.search.backend import QueryError, get_backend
+
+NEWEST = 15
+PER_PAGE = 20
+MONTH_FORMAT = "%Y-%m"
 
 
+def _newest_published(items: list[Disclosure]) -> datetime.datetime | None:
+    stamps = [i.published_at for i in items if i.published_at is not None]
+    return max(stamps) if stamps else None
+
+
+@public_page
 def home(request: HttpRequest) -> HttpResponse:
+    """The newest disclosures to society and the organization directory. The same page for
+    everybody, so that it can be cached: what is disclosed to me is in 个人中心."""
+    items, _ = Disclosure.objects.newest_visible(AnonymousUser(), NEWEST)
+    orgs = {o.pk: o for o in Organization.objects.filter(pk__in={i.org_id for i in items})}
     roots = with_child_counts(
         Organization.objects.active().filter(parent__isnull=True).select_related("org_type")
     ).order_by("sort_order", "path")[:MAX_ROOTS]
-    return render(
+    response = render(
         request,
         "public/home.html",
-        {"roots": roots, "org_count": Organization.objects.active().count()},
+        {
+            "items": [(i, orgs[i.org_id]) for i in items],
+            "roots": roots,
+            "org_count": Organization.objects.active().count(),
+        },
     )
+    set_last_modified(response, _newest_published(items))
+    return response
+
+
+@dataclass
+class Month:
+    key: str  # YYYY-MM
+    label: str
+    count: int
+
+
+def _month(value: str) -> tuple[datetime.datetime, datetime.datetime] | None:
+    """The [start, end) of a month written YYYY-MM, in the site's time zone."""
+    try:
+        start = datetime.datetime.strptime(value, MONTH_FORMAT)
+    except ValueError:
+        return None
+    start = timezone.make_aware(start)
+    end = (
+        start.replace(year=start.year + 1, month=1)
+        if start.month == 12
+        else start.replace(month=start.month + 1)
+    )
+    return start, end
+
+
+@public_page
+def org_column(request: HttpRequest, pk: int) -> HttpResponse:
+    """An organization's disclosure column: its published catalog, what it disclosed to the
+    visitor by category and by month, and its yearly figures."""
+    org = get_object_or_404(Organization.objects.select_related("parent", "org_type"), pk=pk)
+    user = request.user
+    items = Disclosure.objects.disclosed_to(user).filter(org=org)
+    categories = list(
+        items.exclude(category="")
+        .order_by()
+        .values_list("category")
+        .annotate(n=Count("id"))
+        .order_by("-n", "category")
+    )
+    months = [
+        Month(m.strftime(MONTH_FORMAT), f"{m.year}年{m.month}月", n)
+        for m, n in items.order_by()
+        .annotate(m=TruncMonth("published_at"))
+        .values_list("m")
+        .annotate(n=Count("id"))
+        .order_by("-m")
+        if m is not None
+    ]
+    years = list(
+        items.order_by()
+        .annotate(y=ExtractYear("published_at"))
+        .values_list("y")
+        .annotate(
+            n=Count("id"),
+            withdrawn=Count("id", filter=Q(status=Disclosure.Status.WITHDRAWN)),
+        )
+        .order_by("-y")
+    )
+    category = request.GET.get("category", "")
+    month = request.GET.get("month", "")
+    shown = items
+    if category:
+        shown = shown.filter(category=category)
+    span = _month(month) if month else None
+    if span is not None:
+        shown = shown.filter(published_at__gte=span[0], published_at__lt=span[1])
+    elif month:
+        month = ""
+    page = Paginator(shown.order_by("-published_at", "-id"), PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    catalog = (
+        CatalogVersion.objects.visible_to(user)
+        .filter(catalog__org=org, status=CatalogVersion.Status.PUBLISHED)
+        .first()
+    )
+    response = render(
+        request,
+        "public/org.html",
+        {
+            "org": org,
+            "ancestors": list(Organization.objects.ancestors_of(org, include_self=False)),
+            "children": list(children_of(org).active()[:60]),
+            "catalog": catalog,
+            "page": page,
+            "categories": categories,
+            "months": months[:24],
+            "years": years,
+            "category": category,
+            "month": month,
+            "filtered": bool(category or month),
+            "query": _query(category=category, month=month),
+        },
+    )
+    set_last_modified(response, items.aggregate(m=Max("updated_at"))["m"])
+    return response
+
+
+def _query(**params: str) -> str:
+    """The filters as a query string prefix for page links ("category=…&")."""
+    kept = {k: v for k, v in params.items() if v}
+    return urlencode(kept) + "&" if kept else ""
+
+
+def text_size(request: HttpRequest) -> HttpResponse:
+    """Switch large type on or off (a year-long cookie) and go back where the reader was."""
+    back = request.GET.get("next", "/")
+    if not url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
+        back = "/"
+    response = redirect(back)
+    if request.GET.get("large") == "1":
+        response.set_cookie(
+            LARGE_TYPE_COOKIE,
+            "1",
+            max_age=365 * 24 * 3600,
+            samesite="Lax",
+            httponly=True,
+            secure=settings.SESSION_COOKIE_SECURE,
+        )
+    else:
+        response.delete_cookie(LARGE_TYPE_COOKIE, samesite="Lax")
+    return response
+
+
+@public_page
+def search(request: HttpRequest) -> HttpResponse:
+    """Chinese full-text search over what was disclosed to the searcher, newest first."""
+    q = request.GET.get("q", "").strip()[:100]
+    org = None
+    if request.GET.get("org", "").isdigit():
+        org = Organization.objects.filter(pk=int(request.GET["org"])).first()
+    after = Cursor.decode(request.GET.get("after", "")) if request.GET.get("after") else None
+    context: dict[str, Any] = {"q": q, "org": org, "results": [], "error": ""}
+    status = 200
+    if q:
+        backend = get_backend()
+        try:
+            page = backend.search(request.user, q, org=org, limit=PER_PAGE, after=after)
+            context.update(
+                results=page.results,
+                next_cursor=page.next_cursor.encode() if page.next_cursor else "",
+                total=backend.count(request.user, q, org=org),
+                first_page=after is None,
+            )
+        except QueryError as error:
+            context["error"] = str(error)
+            status = 400
+    return render(request, "public/search.html", context, status=status)

@@ -21,6 +21,7 @@ from dwgk.accounts.demo import (
 )
 from dwgk.catalog.demo import load_demo_catalogs
 from dwgk.disclosures.demo import load_demo_disclosures
+from dwgk.disclosures.demo_history import load_demo_history
 
 
 class Command(BaseCommand):
@@ -46,6 +47,7 @@ class Command(BaseCommand):
         catalog_versions = load_demo_catalogs()
         # The items need the published catalogs: each fulfils one of their entries.
         items = load_demo_disclosures()
+        items += load_demo_history()
         out = self.stdout
         if result.changed:
             out.write(
