@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from dwgk.accounts.models import User
 from dwgk.disclosures import actions
+from dwgk.disclosures.demo_history import HISTORY
 from dwgk.disclosures.models import Disclosure
 from dwgk.inbox.models import Task
 
@@ -38,15 +39,19 @@ def user(username: str) -> User:
     return User.objects.get(username=username)
 
 
+HISTORY_TITLES = [fields["title"] for _, _, _, fields in HISTORY]
+
+
 def test_it_reports_the_items_and_loads_them_once(output):
-    assert "演示公开事项已载入：10 项" in output
+    assert f"演示公开事项已载入：{10 + len(HISTORY)} 项" in output
     count = Disclosure.objects.count()
     assert "演示公开事项" not in load()
-    assert Disclosure.objects.count() == count == 10
+    assert Disclosure.objects.count() == count == 10 + len(HISTORY)
 
 
 def test_every_stage_of_the_procedure_is_shown(output):
-    states = {d.title[:12]: d.status for d in Disclosure.objects.filter(org__code="MZ-DH-HB-01-1")}
+    branch = Disclosure.objects.filter(org__code="MZ-DH-HB-01-1").exclude(title__in=HISTORY_TITLES)
+    states = {d.title[:12]: d.status for d in branch}
     assert sorted(states.values()) == sorted(
         [S.PUBLISHED, S.DRAFT, S.APPROVING, S.SCHEDULED, S.PUBLISHED, S.WITHDRAWN, S.ARCHIVED]
     )
@@ -96,3 +101,23 @@ def test_the_out_of_catalog_item_asks_the_clerk_to_update_the_catalog(output):
     assert volunteer.out_of_catalog and volunteer.catalog_update_pending
     kinds = [t.kind for t in Task.objects.open().for_user(user("liangwenbo"))]
     assert Task.Kind.CATALOG_UPDATE in kinds
+
+
+def test_the_history_spreads_over_the_months_through_the_whole_procedure(output):
+    history = list(Disclosure.objects.filter(title__in=HISTORY_TITLES).order_by("published_at"))
+    assert [d.title for d in history] == HISTORY_TITLES  # oldest first, as listed
+    assert all(d.status == S.PUBLISHED and d.index_no for d in history)
+    assert all(d.approvals.exists() or not d.route for d in history)
+    months = {timezone.localtime(d.published_at).strftime("%Y-%m") for d in history}
+    assert len(months) >= 8
+
+
+def test_the_public_finds_the_demo_items_about_party_dues(output):
+    from dwgk.search.backend import get_backend
+
+    found = [r.title for r in get_backend().search(AnonymousUser(), "党费").results]
+    assert "明州市2025年度党费收缴、使用和管理情况的通报" in found
+    assert not any(t.startswith("2026年第") and "党费" in t for t in found)  # party-only
+    tanglei = user("tanglei")  # a member of 第一党支部
+    member = [r.title for r in get_backend().search(tanglei, "党费").results]
+    assert "2026年第一季度党费收缴使用管理情况" in member

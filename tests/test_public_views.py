@@ -114,10 +114,10 @@ def test_the_column_ignores_a_malformed_month(client, dw, items):
 def test_the_yearly_figures_count_only_what_the_visitor_may_see(client, dw, items):
     year = items["party"].published_at.year
     public = html(client, column(dw))
-    assert f"<th scope=\"row\">{year}年</th><td>1</td>" in public
+    assert f'<th scope="row">{year}年</th><td>1</td>' in public
     client.force_login(items["dave"])
     member = html(client, column(dw))
-    assert f"<th scope=\"row\">{year}年</th><td>2</td>" in member
+    assert f'<th scope="row">{year}年</th><td>2</td>' in member
 
 
 def test_a_withdrawn_item_stays_in_the_column_marked_as_withdrawn(client, dw, items):
@@ -221,5 +221,7 @@ def test_large_type_is_switched_on_and_off_and_returns_to_the_page(client, dw, i
 
 
 def test_large_type_never_redirects_off_the_site(client, db):
-    response = client.get(reverse("public:text_size"), {"large": "1", "next": "https://evil.example/"})
+    response = client.get(
+        reverse("public:text_size"), {"large": "1", "next": "https://evil.example/"}
+    )
     assert response["Location"] == "/"
