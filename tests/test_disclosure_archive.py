@@ -3,7 +3,6 @@ revisions, log and manifest — and who may download it."""
 
 from __future__ import annotations
 
-import datetime
 import hashlib
 import io
 import json
@@ -325,10 +324,3 @@ def test_an_item_archived_without_ever_being_published_exports(dw):
     assert manifest["item"]["index_no"] is None
     assert manifest["log"]["intact"] is True
     assert archive.package_filename(item) == f"归档-事项{item.pk}-{item.title}.zip"
-
-
-def test_a_package_of_a_few_attachments_is_made_quickly(dw):
-    item = full_record(dw)
-    started = datetime.datetime.now()
-    archive.export_package(item)
-    assert (datetime.datetime.now() - started).total_seconds() < 10
