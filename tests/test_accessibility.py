@@ -26,7 +26,7 @@ BLOCKING = {"serious", "critical"}
 
 
 def axe_source() -> str:
-    import axe_playwright_python
+    import axe_playwright_python  # type: ignore[import-untyped]
 
     return (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text("utf-8")
 

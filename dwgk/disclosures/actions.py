@@ -33,7 +33,6 @@ from dwgk.catalog.channels import Channel
 from dwgk.catalog.models import CatalogEntry, CatalogVersion
 from dwgk.catalog.rulesets import current_ruleset
 from dwgk.disclosures import policy, prescreen
-from dwgk.disclosures.signals import disclosure_changed
 from dwgk.disclosures.models import (
     CONTENT_FIELDS,
     GENESIS,
@@ -51,6 +50,7 @@ from dwgk.disclosures.models import (
     ScopeChange,
     canonical_json,
 )
+from dwgk.disclosures.signals import disclosure_changed
 from dwgk.inbox.models import Task
 from dwgk.inbox.services import Want, notify, people_for, sync_tasks
 from dwgk.lib import files

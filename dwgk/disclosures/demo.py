@@ -159,6 +159,7 @@ def _branch(people: dict[str, User]) -> int:
         out_of_catalog_reason="社区临时部署的志愿服务活动，目录未列，党员普遍关心参与安排。",
         title="关于开展“社区党员志愿服务月”活动的通知",
         body="<p>支部决定于12月开展党员志愿服务月活动，每名党员认领至少一项服务岗位。</p>",
+        channels=["platform", "board"],  # on the month's 公开栏 poster, with the fee report
     )
     volunteer = _through_approval(volunteer, clerk, reviewer, [sign])
     actions.disclosure_publish(volunteer, actor=clerk)
@@ -169,6 +170,7 @@ def _branch(people: dict[str, User]) -> int:
         entry=_entry(org, "执行“三会一课”制度情况"),
         title="2026年9月主题党日活动安排",
         body="<p>9月主题党日定于9月5日在社区党群服务中心举行。</p>",
+        channels=["meeting", "platform", "board"],  # the poster shows its correction notice
     )
     september = _through_approval(september, clerk, reviewer, [sign])
     september = actions.disclosure_publish(september, actor=clerk)
