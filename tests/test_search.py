@@ -236,6 +236,16 @@ def test_highlight_escapes_the_source_and_marks_the_hit(dw):
     assert result.snippet == ("&lt;script&gt;alert(1)&lt;/script&gt; <mark>党费</mark> &amp; 会费")
 
 
+def test_snippets_keep_the_text_as_written(dw):
+    make_item(dw, "通知", "<p>会议决定：收缴党费（第四季度），按时上缴。</p>")
+    (result,) = get_backend().search(dw.bob, "党费").results
+    assert result.snippet == "会议决定：收缴<mark>党费</mark>（第四季度），按时上缴。"
+
+
+def test_a_half_width_query_marks_the_full_width_text_it_matched():
+    assert highlight("金额１，２８０元", ["1,280"]) == "金额<mark>１，２８０</mark>元"
+
+
 def test_highlight_cuts_a_window_around_the_first_hit():
     text = "甲" * 100 + "换届选举" + "乙" * 200
     snippet = highlight(text, ["换届选举"])

@@ -35,9 +35,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-import html
 import math
-import re
 from collections.abc import Callable, Iterable
 from typing import Any
 from xml.sax.saxutils import escape
@@ -64,7 +62,6 @@ from django.utils.cache import (
     patch_vary_headers,
 )
 from django.utils.feedgenerator import Atom1Feed
-from django.utils.html import strip_tags
 from django.utils.http import http_date, quote_etag
 from django.utils.text import Truncator
 from django.utils.xmlutils import SimplerXMLGenerator
@@ -78,6 +75,7 @@ from dwgk.lib.errors import ActionError
 from dwgk.members import actions as member_actions
 from dwgk.members.models import FeedToken
 from dwgk.orgs.models import Organization, OrganizationQuerySet
+from dwgk.search.text import readable_text
 
 FEED_SIZE = 50
 API_PAGE_SIZE = 20
@@ -92,18 +90,6 @@ SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 EPOCH = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
 
 
-# Block-level tags end a line of the plain text; inline ones sit inside it.
-_BLOCK_TAG = re.compile(
-    r"</?(?:p|br|h[1-6]|ul|ol|li|blockquote|table|thead|tbody|tr|th|td|hr|div)\b[^>]*>", re.I
-)
-
-
-def readable_text(fragment: str) -> str:
-    """The text of sanitized HTML as people read it: one line per block, entities decoded.
-    Unlike search.text.plain_text, it keeps the characters as written: NFKC would turn the
-    full-width ：，（） of Chinese text into ASCII punctuation."""
-    text = html.unescape(strip_tags(_BLOCK_TAG.sub("\n", fragment or "")))
-    return "\n".join(line.strip() for line in text.splitlines() if line.strip())
 
 
 def _public() -> DisclosureQuerySet:

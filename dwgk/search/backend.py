@@ -28,7 +28,7 @@ from django.utils.safestring import SafeString, mark_safe
 from dwgk.audience.keys import viewer_keys
 from dwgk.audience.models import Cursor
 from dwgk.search.models import FTS_TABLE, SearchDoc
-from dwgk.search.text import QueryError, Term, query_terms
+from dwgk.search.text import QueryError, Term, normalize, query_terms
 
 __all__ = ["DatabaseSearchBackend", "Page", "QueryError", "Result", "SearchBackend"]
 
@@ -181,25 +181,42 @@ class DatabaseSearchBackend(SearchBackend):
         return int(row[0]) if row else 0
 
 
+def _folded(text: str) -> tuple[str, list[int]]:
+    """The text folded as the index folds it (NFKC, lower case) and, for every position of
+    the folded text, the position in `text` it came from: hits found in the folded text are
+    marked in the text as written."""
+    out: list[str] = []
+    origin: list[int] = []
+    for i, char in enumerate(text):
+        folded = normalize(char).lower()
+        out.append(folded)
+        origin.extend([i] * len(folded))
+    origin.append(len(text))
+    return "".join(out), origin
+
+
 def highlight(text: str, literals: list[str], size: int = SNIPPET_CHARS) -> SafeString:
     """A window of `text` around the first hit, HTML-escaped, every hit wrapped in <mark>.
 
     The text is escaped piece by piece and only our own <mark> tags are added, so whatever
     the source held (<script>, &) is shown as text."""
-    words = sorted({w for w in literals if w}, key=len, reverse=True)
-    lower = text.lower()
-    if len(lower) != len(text):  # a case mapping that changes lengths: no highlighting
-        lower, words = text, []
+    words = sorted({normalize(w).lower() for w in literals if w}, key=len, reverse=True)
+    folded, origin = _folded(text)
     pattern = re.compile("|".join(map(re.escape, words))) if words else None
-    first = pattern.search(lower) if pattern else None
-    start = max(0, first.start() - SNIPPET_BEFORE) if first else 0
+    hits = (
+        [(origin[m.start()], origin[m.end()]) for m in pattern.finditer(folded)] if pattern else []
+    )
+    start = max(0, hits[0][0] - SNIPPET_BEFORE) if hits else 0
     end = min(len(text), start + size)
     out: list[str] = ["…"] if start > 0 else []
     pos = start
-    for hit in pattern.finditer(lower, start, end) if pattern else ():
-        out.append(escape(text[pos : hit.start()]))
-        out.append(f"<mark>{escape(text[hit.start() : hit.end()])}</mark>")
-        pos = hit.end()
+    for hit_start, hit_end in hits:
+        if hit_start < pos or hit_start >= end:
+            continue
+        hit_end = min(hit_end, end)
+        out.append(escape(text[pos:hit_start]))
+        out.append(f"<mark>{escape(text[hit_start:hit_end])}</mark>")
+        pos = hit_end
     out.append(escape(text[pos:end]))
     if end < len(text):
         out.append("…")

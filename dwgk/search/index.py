@@ -13,30 +13,30 @@ from django.db import transaction
 
 from dwgk.disclosures.models import Disclosure
 from dwgk.search.models import SearchDoc
-from dwgk.search.text import normalize, plain_text, tokens
+from dwgk.search.text import readable_text, tokens
 
 
 def document(item: Disclosure) -> tuple[str, str]:
-    """(title, text) of what an item makes searchable.
+    """(title, text) of what an item makes searchable, as written: the tokens are folded
+    (NFKC, lower case) when they are cut, the stored text stays readable for snippets.
 
     A withdrawn item's content was taken down (MECH-7): only its title and the correction
     notice stay, as on its page. Withheld and removed attachments were never published."""
-    title = normalize(item.title)
     if item.status == Disclosure.Status.WITHDRAWN:
-        return title, normalize(item.correction_notice)
+        return item.title, item.correction_notice
     # .all() then filtering in Python: uses rebuild()'s prefetch, one query otherwise.
     attachments = sorted(item.attachments.all(), key=lambda a: a.pk)
     parts = [
-        plain_text(item.body),
-        normalize(item.background),
-        normalize(item.significance),
-        normalize(item.key_points),
-        normalize(item.correction_notice),
-        *(normalize(a.text) for a in attachments if not (a.withheld or a.removed)),
-        normalize(item.index_no or ""),
-        normalize(item.doc_number),
+        readable_text(item.body),
+        item.background,
+        item.significance,
+        item.key_points,
+        item.correction_notice,
+        *(a.text for a in attachments if not (a.withheld or a.removed)),
+        item.index_no or "",
+        item.doc_number,
     ]
-    return title, "\n".join(p for p in parts if p)
+    return item.title, "\n".join(p.strip() for p in parts if p and p.strip())
 
 
 @transaction.atomic

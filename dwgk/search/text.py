@@ -55,11 +55,18 @@ def normalize(text: str) -> str:
     return unicodedata.normalize("NFKC", text or "")
 
 
-def plain_text(fragment: str) -> str:
-    """The readable text of sanitized HTML: tags dropped, entities decoded, NFKC."""
+def readable_text(fragment: str) -> str:
+    """The text of sanitized HTML as people read it: one line per block, entities decoded,
+    the characters as written (NFKC would turn the full-width ：，（） of Chinese text into
+    ASCII punctuation). What snippets, feeds and posters show."""
     text = _BLOCK_TAG.sub("\n", fragment or "")
-    lines = normalize(html.unescape(_TAG.sub("", text))).splitlines()
+    lines = html.unescape(_TAG.sub("", text)).splitlines()
     return "\n".join(line.strip() for line in lines if line.strip())
+
+
+def plain_text(fragment: str) -> str:
+    """The readable text of sanitized HTML, NFKC-folded: what matching compares."""
+    return normalize(readable_text(fragment))
 
 
 def _pieces(text: str) -> list[str]:
