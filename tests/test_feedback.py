@@ -3,12 +3,14 @@ submitter (QJ 9(4)), publishing with the item, rate limits, and who sees whose i
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
 from django.test import override_settings
+from django.urls import reverse
 
 from dwgk.audit.models import AuditEntry
 from dwgk.disclosures import actions as disclosure_actions
@@ -360,3 +362,85 @@ def test_steps_out_of_order_change_nothing(dw, society, ming):
         with pytest.raises(ActionError, match=r"状态|无需告知"):
             call()
         assert state(op) == before
+
+
+# --- added with the feedback screens ---------------------------------------------------------
+
+
+def test_tasks_and_notifications_lead_to_the_opinions_page(dw, ming):
+    op = submit(published(dw), ming, named=True)
+    assert actions.opinion_url(op) == reverse("feedback:detail", args=[op.pk])
+
+
+def test_an_open_opinion_has_a_due_date_for_its_task(dw, ming):
+    op = submit(published(dw), ming, named=True)
+    (task,) = open_tasks(op)
+    assert task.due_at == op.due_at == op.created_at + datetime.timedelta(days=15)
+    op = actions.opinion_assign(op, actor=dw.bob, assignee=dw.alice)
+    (task,) = open_tasks(op)
+    assert task.due_at == op.due_at
+    with override_settings(FEEDBACK_REPLY_DAYS=0):
+        assert op.is_overdue
+    op = actions.opinion_reply(op, actor=dw.alice, reply="已研究采纳您的意见。")
+    assert not op.is_overdue
+
+
+def test_a_named_submitter_is_told_when_their_opinion_is_not_taken_up(dw, society, ming):
+    op = actions.opinion_reject(submit(society, ming, named=True), actor=dw.bob, reason="广告信息")
+    assert (op.told_how, op.told_at is not None) == ("站内通知", True)
+    note = Notification.objects.get(user=ming)
+    assert "不予受理" in note.text and "广告信息" in note.text
+    assert op.for_viewer(ming).reject_reason == "广告信息"
+    assert op.for_viewer(dw.charlie).reject_reason == ""
+
+
+def test_no_opinion_is_taken_on_a_withdrawn_or_archived_item(dw, society, ming):
+    disclosure_actions.disclosure_withdraw(society, actor=dw.alice, notice="数据有误，已撤回更正。")
+    with pytest.raises(NotAllowed):
+        submit(society, AnonymousUser())
+    with pytest.raises(ActionError, match="撤回"):
+        actions.opinion_record(society, actor=dw.bob, channel="letter", text="来信反映的意见内容")
+    item = disclosure_actions.disclosure_archive(society, actor=dw.bob)
+    with pytest.raises(NotAllowed):
+        submit(item, ming, named=True)
+    assert not Opinion.objects.exists()
+
+
+def test_a_withdrawn_items_published_opinions_are_hidden_from_its_readers(dw, society, ming):
+    op = submit(society, ming, named=True)
+    op = actions.opinion_reply(op, actor=dw.bob, reply="感谢建议，已经研究采纳。")
+    op = actions.opinion_publish(op, actor=dw.bob, published=True)
+    assert list(Opinion.objects.visible_to(AnonymousUser())) == [op]
+    disclosure_actions.disclosure_withdraw(society, actor=dw.alice, notice="数据有误，已撤回更正。")
+    for reader in (AnonymousUser(), dw.charlie, dw.dora):
+        assert not Opinion.objects.visible_to(reader).exists()
+    # Its submitter and the staff still follow it.
+    assert list(Opinion.objects.visible_to(ming)) == [op]
+    assert list(Opinion.objects.visible_to(dw.bob)) == [op]
+    op = actions.opinion_publish(op, actor=dw.bob, published=False)
+    with pytest.raises(ActionError, match="撤回"):
+        actions.opinion_publish(op, actor=dw.bob, published=True)
+
+
+def test_an_opinions_page_is_followed_by_its_handlers_and_its_submitter_only(dw, society, ming):
+    op = submit(society, ming, named=True)
+    op = actions.opinion_reply(op, actor=dw.bob, reply="感谢建议，已经研究采纳。")
+    op = actions.opinion_publish(op, actor=dw.bob, published=True)
+    for follower in (ming, dw.bob, dw.alice, dw.rita):
+        assert list(Opinion.objects.followed_by(follower)) == [op]
+    for reader in (AnonymousUser(), dw.charlie, dw.dora, dw.cathy, dw.paula):
+        assert list(Opinion.objects.visible_to(reader)) == [op]  # seen with the item
+        assert not Opinion.objects.followed_by(reader).exists()  # but not its page
+
+
+def test_opening_the_outcome_marks_it_read_for_the_submitter_only(dw, society, ming):
+    op = submit(society, ming, named=True)
+    assert not actions.opinion_outcome_seen(op, user=ming)  # nothing to read yet
+    op = actions.opinion_reply(op, actor=dw.bob, reply="感谢建议，已经研究采纳。")
+    assert op.outcome_unread
+    assert not actions.opinion_outcome_seen(op, user=dw.bob)
+    assert Opinion.objects.get(pk=op.pk).outcome_unread
+    assert actions.opinion_outcome_seen(op, user=ming)
+    assert not Opinion.objects.get(pk=op.pk).outcome_unread
+    assert not Notification.objects.filter(user=ming, read_at__isnull=True).exists()
+    assert not actions.opinion_outcome_seen(op, user=ming)  # once

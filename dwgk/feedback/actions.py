@@ -16,6 +16,7 @@ from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from dwgk.audit.models import record
@@ -23,8 +24,8 @@ from dwgk.disclosures import prescreen
 from dwgk.disclosures.actions import screen_extra_terms
 from dwgk.disclosures.models import Disclosure
 from dwgk.feedback import policy, ratelimit
-from dwgk.feedback.models import TEXT_MAX, TEXT_MIN, Opinion
-from dwgk.inbox.models import Task
+from dwgk.feedback.models import TEXT_MAX, TEXT_MIN, Opinion, accepts_opinions, shows_opinions
+from dwgk.inbox.models import Notification, Task
 from dwgk.inbox.services import Want, notify, sync_tasks
 from dwgk.lib.errors import ActionError, NotAllowed
 
@@ -33,8 +34,8 @@ C = Opinion.Channel
 
 
 def opinion_url(op: Opinion) -> str:
-    # Placeholder until the feedback pages exist (built in another session).
-    return f"/feedback/{op.pk}/"
+    """The opinion's own page, where tasks and notifications about it lead."""
+    return reverse("feedback:detail", args=[op.pk])
 
 
 def _allow(ok: bool, message: str) -> None:
@@ -70,10 +71,18 @@ def _sync(op: Opinion, actor: Any) -> None:
     title = f"意见：{op.disclosure.title}"
     url = opinion_url(op)
     wanted: list[Want] = []
-    if op.status in (S.NEW, S.REPLIED):
+    if op.status == S.NEW:
+        wanted.append(
+            Want(
+                Task.Kind.FEEDBACK, op.org, title, url, roles=policy.HANDLE_ROLES, due_at=op.due_at
+            )
+        )
+    elif op.status == S.REPLIED:
         wanted.append(Want(Task.Kind.FEEDBACK, op.org, title, url, roles=policy.HANDLE_ROLES))
     elif op.status == S.ASSIGNED and op.assignee is not None:
-        wanted.append(Want(Task.Kind.FEEDBACK, op.org, title, url, assignee=op.assignee))
+        wanted.append(
+            Want(Task.Kind.FEEDBACK, op.org, title, url, assignee=op.assignee, due_at=op.due_at)
+        )
     sync_tasks(f"feedback:{op.pk}", wanted, actor=actor)
 
 
@@ -99,7 +108,7 @@ def opinion_submit(
         # Generic on purpose: tell a bot nothing about why.
         raise ActionError("提交失败，请稍后再试。")
     visible = Disclosure.objects.visible_to(user).filter(pk=item.pk).first()
-    if visible is None or not visible.is_disclosed:
+    if visible is None or not accepts_opinions(visible):
         raise NotAllowed("您无权对该事项提出意见，或该事项未公开。")
     text = _text(text, "意见内容")
     is_member = _is_user(user)
@@ -144,8 +153,8 @@ def opinion_record(
     named one needs a contact: the submitter must be told the outcome (QJ 9(4))."""
     item = Disclosure.objects.select_related("org").get(pk=item.pk)
     _allow(policy.can_handle(actor, item.org), "您无权登记该事项的意见。")
-    if not item.is_disclosed:
-        raise ActionError("该事项尚未公开，不能登记意见。")
+    if not accepts_opinions(item):
+        raise ActionError("该事项未公开或已撤回、归档，不能登记意见。")
     if channel not in C.values or channel == C.PLATFORM:
         raise ActionError("请选择收集渠道：热线电话、来信、意见箱或座谈会。")
     text = _text(text, "意见内容")
@@ -247,17 +256,47 @@ def opinion_close(op: Opinion, *, actor: Any) -> Opinion:
 
 
 @transaction.atomic
+def opinion_outcome_seen(op: Opinion, *, user: Any) -> bool:
+    """The named submitter opened their opinion's outcome: "我的意见" stops marking it
+    unread, and the notifications that led here are read. Nothing happens for anyone else.
+    Not audited: like reading a notification, it is no step of the handling."""
+    if not _is_user(user) or op.submitter_id != user.pk or not op.has_outcome:
+        return False
+    now = timezone.now()
+    Notification.objects.filter(user=user, url=opinion_url(op), read_at__isnull=True).update(
+        read_at=now
+    )
+    return bool(
+        Opinion.objects.filter(pk=op.pk, outcome_seen_at__isnull=True).update(outcome_seen_at=now)
+    )
+
+
+@transaction.atomic
 def opinion_reject(op: Opinion, *, actor: Any, reason: str) -> Opinion:
-    """不予受理: spam or abuse, with a reason. The submitter is not notified."""
+    """不予受理: spam or abuse, with a reason. A named platform submitter is told, with the
+    reason (QJ 9(4)); an anonymous one cannot be."""
     op = _lock(op)
     _allow(policy.can_handle(actor, op.org), "您无权处理该意见。")
     _check(op, S.NEW, S.ASSIGNED)
     op.reject_reason = _text(reason, "不予受理理由", min_len=2, max_len=255)
     op.status = S.REJECTED
     op.published = False
-    op.save(update_fields=["reject_reason", "status", "published"])
+    fields = ["reject_reason", "status", "published"]
+    # QJ 9(4): a named submitter is told the outcome, a refusal included.
+    tell = op.named and op.submitter is not None
+    if tell:
+        op.told_at = timezone.now()
+        op.told_how = "站内通知"
+        fields += ["told_at", "told_how"]
+    op.save(update_fields=fields)
     record(actor, "feedback.reject", op, org_id=op.org_id, reason=op.reject_reason)
     _sync(op, actor)
+    if tell and op.submitter is not None:
+        notify(
+            [op.submitter],
+            f"您对《{op.disclosure.title}》提出的意见不予受理：{op.reject_reason}",
+            opinion_url(op),
+        )
     return op
 
 
@@ -279,8 +318,8 @@ def opinion_publish(
         record(actor, "feedback.unpublish", op, org_id=op.org_id)
         return op
     _check(op, S.REPLIED, S.CLOSED)
-    if not op.disclosure.is_disclosed:
-        raise ActionError("该事项当前未公开，不能随事项公开意见。")
+    if not shows_opinions(op.disclosure):
+        raise ActionError("该事项当前未公开或已撤回，不能随事项公开意见。")
     public_reply = _text(op.reply if reply is None else reply, "公开的办理结果")
     extra = screen_extra_terms()
     findings = [

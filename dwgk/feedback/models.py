@@ -30,6 +30,36 @@ USER = settings.AUTH_USER_MODEL
 
 TEXT_MIN = 5
 TEXT_MAX = 2000
+# Calendar days the organization has to answer an opinion before its task shows as overdue
+# (holidays are not modelled; the rules only say 及时). Settings: FEEDBACK_REPLY_DAYS.
+DEFAULT_REPLY_DAYS = 15
+
+
+def reply_days() -> int:
+    """Days an opinion may wait for its answer (FEEDBACK_REPLY_DAYS, default 15)."""
+    days: int = getattr(settings, "FEEDBACK_REPLY_DAYS", DEFAULT_REPLY_DAYS)
+    return days
+
+
+# New opinions are taken on an item that is disclosed and still stands: published, past its
+# period or ended (its content stays readable). Not on a withdrawn item, whose content is
+# gone, nor on an archived one, whose record is frozen (PROC-6).
+OPEN_FOR_OPINIONS = (
+    Disclosure.Status.PUBLISHED,
+    Disclosure.Status.EXPIRED,
+    Disclosure.Status.CLOSED,
+)
+
+
+def accepts_opinions(item: Disclosure) -> bool:
+    """Whether new opinions may be left on (or recorded for) the item."""
+    return item.status in OPEN_FOR_OPINIONS and item.withdrawn_at is None
+
+
+def shows_opinions(item: Disclosure) -> bool:
+    """Published opinions are shown with an item whose content is shown to its audience:
+    disclosed and not withdrawn (a withdrawn item keeps only its title and correction)."""
+    return item.is_disclosed and item.withdrawn_at is None
 
 
 class OpinionQuerySet(models.QuerySet["Opinion"]):
@@ -40,13 +70,28 @@ class OpinionQuerySet(models.QuerySet["Opinion"]):
         `Opinion.for_viewer`)."""
         from dwgk.feedback.policy import staff_orgs
 
-        q = Q(published=True, disclosure__in=Disclosure.objects.visible_to(user).values("pk"))
+        shown = Disclosure.objects.visible_to(user).filter(withdrawn_at__isnull=True)
+        q = Q(published=True, disclosure__in=shown.values("pk"))
         if user is not None and getattr(user, "is_authenticated", False) and user.is_active:
             q |= Q(submitter=user)
             orgs = staff_orgs(user)
             if orgs is not None:
                 q |= Q(org__in=orgs)
         return self.filter(q)
+
+    def followed_by(self, user: Any) -> OpinionQuerySet:
+        """The opinions whose own page this person may open: all of an organization's for
+        its disclosure staff, and a named submitter's own. Narrower than `visible_to`: a
+        published opinion seen next to its item does not open its handling record."""
+        from dwgk.feedback.policy import staff_orgs
+
+        if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+            return self.none()
+        q = Q(submitter=user)
+        orgs = staff_orgs(user)
+        if orgs is not None:
+            q |= Q(org__in=orgs)
+        return self.visible_to(user).filter(q)
 
     def tell_due(self) -> OpinionQuerySet:
         """Answered opinions whose named submitter has not been told the outcome yet
@@ -132,6 +177,9 @@ class Opinion(models.Model):
     # duplicates, never the address itself.
     ip_hash = models.CharField(_("来源标识"), max_length=64, blank=True, db_index=True)
     created_at = models.DateTimeField(_("提交时间"), default=timezone.now)
+    # When the named platform submitter opened the outcome (reply or refusal): until then
+    # "我的意见" marks it unread.
+    outcome_seen_at = models.DateTimeField(_("反映人查看结果时间"), null=True, blank=True)
 
     objects = OpinionQuerySet.as_manager()
 
@@ -146,6 +194,31 @@ class Opinion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.disclosure.title}：{self.text[:20]}"
+
+    @property
+    def due_at(self) -> datetime.datetime:
+        """By when the organization should have answered (FEEDBACK_REPLY_DAYS)."""
+        return self.created_at + datetime.timedelta(days=reply_days())
+
+    @property
+    def is_overdue(self) -> bool:
+        """Still waiting for an answer past its due date."""
+        open_ = self.status in (Opinion.Status.NEW, Opinion.Status.ASSIGNED)
+        return open_ and self.due_at < timezone.now()
+
+    @property
+    def has_outcome(self) -> bool:
+        """Answered or refused: there is something to tell the submitter."""
+        return self.status in (
+            Opinion.Status.REPLIED,
+            Opinion.Status.CLOSED,
+            Opinion.Status.REJECTED,
+        )
+
+    @property
+    def outcome_unread(self) -> bool:
+        """The named platform submitter has not opened the outcome yet."""
+        return self.submitter_id is not None and self.has_outcome and self.outcome_seen_at is None
 
     @property
     def must_tell(self) -> bool:
@@ -172,6 +245,8 @@ class Opinion(models.Model):
                 submitter_name=self.submitter_name
                 or (getattr(self.submitter, "name", "") if self.submitter else ""),
                 contact=self.contact,
+                state=self.status,
+                reject_reason=self.reject_reason,
             )
         own = self.submitter_id is not None and getattr(user, "pk", None) == self.submitter_id
         return OpinionView(
@@ -186,6 +261,9 @@ class Opinion(models.Model):
             submitter_id=None,
             submitter_name="",
             contact="",
+            state=self.status,
+            # The submitter learns why their opinion was not taken up (QJ 9(4)).
+            reject_reason=self.reject_reason if own else "",
         )
 
 
@@ -204,3 +282,5 @@ class OpinionView:
     submitter_id: int | None
     submitter_name: str
     contact: str
+    state: str = ""  # the status value, for the badge's class
+    reject_reason: str = ""
