@@ -225,3 +225,13 @@ def test_large_type_never_redirects_off_the_site(client, db):
         reverse("public:text_size"), {"large": "1", "next": "https://evil.example/"}
     )
     assert response["Location"] == "/"
+
+
+def test_staff_links_on_the_column_are_for_the_organizations_staff_only(client, dw, items):
+    assert 'id="staff-links"' not in html(client, column(dw))
+    client.force_login(dw.charlie)
+    assert 'id="staff-links"' not in html(client, column(dw))
+    client.force_login(dw.bob)
+    page = html(client, column(dw))
+    assert reverse("disclosures:org", args=[dw.branch1.pk]) in page
+    assert reverse("feedback:org", args=[dw.branch1.pk]) in page

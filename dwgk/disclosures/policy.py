@@ -43,6 +43,16 @@ def staff_orgs_q(user: Any) -> Q | None:
     return orgs_with_roles_q(user, STAFF_ROLES)
 
 
+def works_on_org(user: Any, org: Organization) -> bool:
+    """Works on this organization's items: disclosure staff of it or of its parent — the
+    people `visible_to` shows its items to in every state."""
+    staff = staff_orgs_q(user)
+    if staff is None:
+        return False
+    ids = [org.pk] + ([org.parent_id] if org.parent_id else [])
+    return Organization.objects.filter(staff, pk__in=ids).exists()
+
+
 def any_role(user: Any, roles: tuple[str, ...], org: Organization | None) -> bool:
     return org is not None and any(has_role(user, role, org) for role in roles)
 

@@ -115,13 +115,7 @@ def _org(pk: int) -> Organization:
 
 
 def _org_staff(user: Any, org: Organization) -> bool:
-    """Works on this organization's items: disclosure staff of it or of its parent — the
-    people `visible_to` shows its items to in every state."""
-    staff = policy.staff_orgs_q(user)
-    if staff is None:
-        return False
-    ids = [org.pk] + ([org.parent_id] if org.parent_id else [])
-    return Organization.objects.filter(staff, pk__in=ids).exists()
+    return policy.works_on_org(user, org)
 
 
 def _in(item: Disclosure, step: str) -> bool:

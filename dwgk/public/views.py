@@ -27,7 +27,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from dwgk.audience.models import Cursor
 from dwgk.catalog.models import CatalogVersion
+from dwgk.disclosures import policy as disclosure_policy
 from dwgk.disclosures.models import Disclosure
+from dwgk.feedback import policy as feedback_policy
 from dwgk.lib.context_processors import LARGE_TYPE_COOKIE
 from dwgk.lib.http import public_page, set_last_modified
 from dwgk.orgs.models import Organization
@@ -155,6 +157,8 @@ def org_column(request: HttpRequest, pk: int) -> HttpResponse:
             "month": month,
             "filtered": bool(category or month),
             "query": _query(category=category, month=month),
+            "staff": disclosure_policy.works_on_org(user, org),
+            "handles_feedback": feedback_policy.can_handle(user, org),
         },
     )
     set_last_modified(response, items.aggregate(m=Max("updated_at"))["m"])
