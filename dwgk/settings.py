@@ -188,6 +188,10 @@ MEDIA_URL = "/media-not-served/"
 SENSITIVE_TERMS = tuple(t for t in envlist("SENSITIVE_TERMS", "") if t)
 # Notification e-mails are sent in digests: at most one mail per person per this many seconds.
 NOTIFY_DIGEST_SECONDS = envint("NOTIFY_DIGEST_SECONDS", 600)
+# Feedback (PROC-5): days an opinion may wait for its answer, and how fast a person can fill
+# in the opinion form at the quickest (anything faster is taken for a bot).
+FEEDBACK_REPLY_DAYS = envint("FEEDBACK_REPLY_DAYS", 15)
+FEEDBACK_MIN_FILL_SECONDS = envint("FEEDBACK_MIN_FILL_SECONDS", 3)
 
 EMAIL_BACKEND = envstr("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "dwgk@localhost")
