@@ -171,6 +171,7 @@ CONTENT_SECURITY_POLICY = (
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文")]
+LOCALE_PATHS = [BASE_DIR / "dwgk" / "locale"]
 TIME_ZONE = envstr("TIME_ZONE", "Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True

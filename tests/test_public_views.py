@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from django.urls import reverse
+from django.utils.html import strip_tags
 
 from dwgk.disclosures import actions
 from tests.cast import make_member
@@ -142,24 +143,30 @@ def test_an_unknown_organization_is_404(client, db):
 # --- search -------------------------------------------------------------------------------
 
 
+def found(client: Any, **params: Any) -> str:
+    """The search page as text: titles carry <mark> around the hits."""
+    return strip_tags(html(client, SEARCH, **params))
+
+
 def test_the_public_finds_society_items_by_a_two_character_word(client, dw, items):
-    page = html(client, SEARCH, q="党费")
-    assert SOCIETY in page and "<mark>党费</mark>" in page
+    assert "<mark>党费</mark>" in html(client, SEARCH, q="党费")
+    page = found(client, q="党费")
+    assert SOCIETY in page
     assert PARTY not in page
-    assert "找到 <strong>1</strong> 项" in page
+    assert "找到 1 项" in page
 
 
 def test_a_member_finds_the_party_items_of_their_branch_too(client, dw, items):
     client.force_login(items["dave"])
-    page = html(client, SEARCH, q="党费")
+    page = found(client, q="党费")
     assert SOCIETY in page and PARTY in page
-    assert "找到 <strong>2</strong> 项" in page
+    assert "找到 2 项" in page
 
 
 def test_search_counts_nothing_outside_the_searchers_audience(client, dw, items):
     client.force_login(dw.charlie)
-    page = html(client, SEARCH, q="党费")
-    assert PARTY not in page and "找到 <strong>1</strong> 项" in page
+    page = found(client, q="党费")
+    assert PARTY not in page and "找到 1 项" in page
     assert "草稿" not in page and "已批准未发布" not in page
 
 
@@ -169,9 +176,9 @@ def test_search_without_a_query_shows_only_the_box(client, db):
 
 
 def test_search_can_be_limited_to_one_organization(client, dw, items):
-    page = html(client, SEARCH, q="工作", org=dw.branch2.pk)
+    page = found(client, q="工作", org=dw.branch2.pk)
     assert SOCIETY not in page
-    page = html(client, SEARCH, q="工作", org=dw.branch1.pk)
+    page = found(client, q="工作", org=dw.branch1.pk)
     assert SOCIETY in page
 
 
@@ -235,3 +242,15 @@ def test_staff_links_on_the_column_are_for_the_organizations_staff_only(client, 
     page = html(client, column(dw))
     assert reverse("disclosures:org", args=[dw.branch1.pk]) in page
     assert reverse("feedback:org", args=[dw.branch1.pk]) in page
+
+
+def test_form_labels_end_with_a_full_width_colon(client, dw, items):
+    page = html(client, reverse("disclosures:detail", args=[items["society"].pk]))
+    assert "意见内容：</label>" in page
+    assert "意见内容:</label>" not in page
+
+
+def test_a_missing_page_is_answered_in_chinese(client, db):
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert "页面不存在" in response.content.decode()

@@ -242,6 +242,17 @@ def test_snippets_keep_the_text_as_written(dw):
     assert result.snippet == "会议决定：收缴<mark>党费</mark>（第四季度），按时上缴。"
 
 
+def test_the_title_is_marked_whole_and_the_index_number_stays_out_of_the_snippet(dw):
+    item = make_item(dw, "关于" + "做好" * 20 + "党费工作的通知", "<p>正文</p>")
+    Disclosure.objects.filter(pk=item.pk).update(index_no="MZ/2026-00042")
+    indexed(Disclosure.objects.get(pk=item.pk))
+    (result,) = get_backend().search(dw.bob, "党费").results
+    assert result.title_marked.startswith("关于做好")
+    assert "<mark>党费</mark>工作的通知" in result.title_marked
+    assert "MZ" not in result.snippet
+    assert find(dw.bob, "00042") == [item.title]  # still found by its index number
+
+
 def test_a_half_width_query_marks_the_full_width_text_it_matched():
     assert highlight("金额１，２８０元", ["1,280"]) == "金额<mark>１，２８０</mark>元"
 

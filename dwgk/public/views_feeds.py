@@ -90,8 +90,6 @@ SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 EPOCH = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
 
 
-
-
 def _public() -> DisclosureQuerySet:
     """What was disclosed to society: the one queryset every public surface here reads."""
     return Disclosure.objects.disclosed_to(AnonymousUser())

@@ -45,6 +45,7 @@ class Result:
     org_name: str
     published_at: datetime.datetime
     snippet: SafeString  # escaped text with the hits in <mark>
+    title_marked: SafeString  # the whole title, escaped, hits in <mark>
 
 
 @dataclass(frozen=True)
@@ -161,6 +162,7 @@ class DatabaseSearchBackend(SearchBackend):
                 org_name=doc.org.display_name,
                 published_at=doc.published_at,
                 snippet=highlight(doc.text or doc.title, [t.literal for t in terms]),
+                title_marked=highlight(doc.title, [t.literal for t in terms], size=None),
             )
             for doc in (docs[pk] for pk in ids if pk in docs)
         ]
@@ -195,8 +197,9 @@ def _folded(text: str) -> tuple[str, list[int]]:
     return "".join(out), origin
 
 
-def highlight(text: str, literals: list[str], size: int = SNIPPET_CHARS) -> SafeString:
-    """A window of `text` around the first hit, HTML-escaped, every hit wrapped in <mark>.
+def highlight(text: str, literals: list[str], size: int | None = SNIPPET_CHARS) -> SafeString:
+    """A window of `text` around the first hit (the whole text when `size` is None),
+    HTML-escaped, every hit wrapped in <mark>.
 
     The text is escaped piece by piece and only our own <mark> tags are added, so whatever
     the source held (<script>, &) is shown as text."""
@@ -206,8 +209,8 @@ def highlight(text: str, literals: list[str], size: int = SNIPPET_CHARS) -> Safe
     hits = (
         [(origin[m.start()], origin[m.end()]) for m in pattern.finditer(folded)] if pattern else []
     )
-    start = max(0, hits[0][0] - SNIPPET_BEFORE) if hits else 0
-    end = min(len(text), start + size)
+    start = max(0, hits[0][0] - SNIPPET_BEFORE) if hits and size is not None else 0
+    end = len(text) if size is None else min(len(text), start + size)
     out: list[str] = ["…"] if start > 0 else []
     pos = start
     for hit_start, hit_end in hits:

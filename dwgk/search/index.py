@@ -33,8 +33,6 @@ def document(item: Disclosure) -> tuple[str, str]:
         item.key_points,
         item.correction_notice,
         *(a.text for a in attachments if not (a.withheld or a.removed)),
-        item.index_no or "",
-        item.doc_number,
     ]
     return item.title, "\n".join(p.strip() for p in parts if p and p.strip())
 
@@ -55,7 +53,8 @@ def index_disclosure(item: Disclosure) -> SearchDoc | None:
             "published_at": sort_at,
             "title": item.title,
             "text": text,
-            "search_text": tokens(f"{title}\n{text}"),
+            # 索引号 and 文号 are found but kept out of the snippet text.
+            "search_text": tokens(f"{title}\n{text}\n{item.index_no or ''}\n{item.doc_number}"),
             "keys": " ".join(keys),
         },
     )
