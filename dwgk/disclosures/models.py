@@ -227,6 +227,12 @@ class Disclosure(AudiencedModel):
         return self.audience_sort_value() is not None
 
     @property
+    def is_taken_down(self) -> bool:
+        """Withdrawn (MECH-7): only its title and correction notice are shown, to the same
+        audience — also after it was archived, when its status no longer says withdrawn."""
+        return self.withdrawn_at is not None or self.status == self.Status.WITHDRAWN
+
+    @property
     def is_editable(self) -> bool:
         return self.status in self.EDITABLE
 

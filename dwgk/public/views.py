@@ -119,7 +119,7 @@ def org_column(request: HttpRequest, pk: int) -> HttpResponse:
         .values_list("y")
         .annotate(
             n=Count("id"),
-            withdrawn=Count("id", filter=Q(status=Disclosure.Status.WITHDRAWN)),
+            withdrawn=Count("id", filter=Q(withdrawn_at__isnull=False)),
         )
         .order_by("-y")
     )

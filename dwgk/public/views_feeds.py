@@ -96,8 +96,7 @@ def _public() -> DisclosureQuerySet:
 
 
 def _taken_down(item: Disclosure) -> bool:
-    # The same test as the item page: a withdrawn item stays withdrawn once archived.
-    return item.withdrawn_at is not None or item.status == Disclosure.Status.WITHDRAWN
+    return item.is_taken_down
 
 
 def _absolute(request: HttpRequest, path: str) -> str:

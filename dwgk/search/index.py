@@ -22,7 +22,7 @@ def document(item: Disclosure) -> tuple[str, str]:
 
     A withdrawn item's content was taken down (MECH-7): only its title and the correction
     notice stay, as on its page. Withheld and removed attachments were never published."""
-    if item.status == Disclosure.Status.WITHDRAWN:
+    if item.is_taken_down:
         return item.title, item.correction_notice
     # .all() then filtering in Python: uses rebuild()'s prefetch, one query otherwise.
     attachments = sorted(item.attachments.all(), key=lambda a: a.pk)
