@@ -43,6 +43,7 @@ from dwgk.catalog.models import (
 )
 from dwgk.catalog.rulesets import current_ruleset
 from dwgk.lib.errors import ActionError, NotAllowed
+from dwgk.lib.views import forbidden
 from dwgk.orgs.models import Organization
 
 S = CatalogVersion.Status
@@ -101,7 +102,7 @@ def _is_staff(user: Any, org: Organization) -> bool:
 
 
 def _forbidden(request: HttpRequest, message: str) -> HttpResponse:
-    return render(request, "catalog/forbidden.html", {"message": message}, status=403)
+    return forbidden(request, message, "catalog/forbidden.html")
 
 
 def _next(request: HttpRequest, default: str) -> str:

@@ -62,6 +62,7 @@ from dwgk.lib import files
 from dwgk.lib.errors import ActionError, NotAllowed
 from dwgk.lib.http import public_page, set_last_modified
 from dwgk.lib.sheets import human_size
+from dwgk.lib.views import first_error, forbidden
 from dwgk.orgs.models import Organization
 
 S = Disclosure.Status
@@ -127,14 +128,7 @@ def _url(item: Disclosure, anchor: str = "") -> str:
 
 
 def _forbidden(request: HttpRequest, message: str) -> HttpResponse:
-    return render(request, "disclosures/forbidden.html", {"message": message}, status=403)
-
-
-def _first_error(form: forms.Form) -> str:
-    for errors in form.errors.values():
-        for error in errors:
-            return str(error)
-    return "请检查填写的内容。"
+    return forbidden(request, message, "disclosures/forbidden.html")
 
 
 # --- the forms of the item page -------------------------------------------------------------
@@ -624,7 +618,7 @@ def _act(
     form = _make_form(key, item, request.POST, request.FILES) if key else None
     bound = {key: form} if form is not None else None
     if form is not None and not form.is_valid():
-        return _detail(request, item, error=_first_error(form), bound=bound, status=400)
+        return _detail(request, item, error=first_error(form), bound=bound, status=400)
     try:
         result = run(form)
     except NotAllowed as error:

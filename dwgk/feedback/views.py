@@ -42,6 +42,7 @@ from dwgk.feedback.forms import (
 from dwgk.feedback.models import OPEN_FOR_OPINIONS, Opinion, accepts_opinions, shows_opinions
 from dwgk.inbox.services import people_for
 from dwgk.lib.errors import ActionError, NotAllowed
+from dwgk.lib.views import first_error, forbidden
 from dwgk.orgs.models import Organization
 
 S = Opinion.Status
@@ -52,14 +53,7 @@ TELL = "tell"
 
 
 def _forbidden(request: HttpRequest, message: str) -> HttpResponse:
-    return render(request, "disclosures/forbidden.html", {"message": message}, status=403)
-
-
-def _first_error(form: forms.Form) -> str:
-    for errors in form.errors.values():
-        for error in errors:
-            return str(error)
-    return "请检查填写的内容。"
+    return forbidden(request, message, "disclosures/forbidden.html")
 
 
 def _client_ip(request: HttpRequest) -> str:
@@ -109,7 +103,7 @@ def submit(request: HttpRequest, item_pk: int) -> HttpResponse:
         return _submit_page(request, item, OpinionForm(item=item, user=user))
     form = OpinionForm(request.POST, item=item, user=user)
     if not form.is_valid():
-        return _submit_page(request, item, form, error=_first_error(form), status=400)
+        return _submit_page(request, item, form, error=first_error(form), status=400)
     honeypot = form.cleaned_data[HONEYPOT]
     # A filled honeypot goes to the action, which refuses it without saying why; a bot
     # learns nothing from the timing check either.
@@ -228,7 +222,7 @@ def record(request: HttpRequest, org_pk: int) -> HttpResponse:
                 messages.success(request, "已登记该意见，请及时办理。")
                 return redirect(_detail_url(op))
         else:
-            error = _first_error(form)
+            error = first_error(form)
     else:
         form = RecordForm(items=items, initial={"item": request.GET.get("item") or None})
     return render(
@@ -361,7 +355,7 @@ def _step(
     form = _make_form(key, op, request.POST) if key else None
     bound = {key: form} if form is not None else None
     if form is not None and not form.is_valid():
-        return _detail(request, op, error=_first_error(form), bound=bound, status=400)
+        return _detail(request, op, error=first_error(form), bound=bound, status=400)
     try:
         run(op, form)
     except NotAllowed as error:
