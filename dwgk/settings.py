@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "dwgk.feedback",
     "dwgk.public",
     "dwgk.members",
+    "dwgk.synthetic",
 ]
 
 MIDDLEWARE = [
