@@ -36,3 +36,19 @@ lint: install
 
 clean:
 	rm -rf $(VENV) dwgk.sqlite3
+
+# The benchmark (bench/run.py, issue 6): gunicorn + wrk + locust against DATABASE_URL, results in
+# bench/results/. Not part of `make test`. Needs Debian's wrk: apt-get install -y wrk.
+#   make bench DATABASE_URL=postgres://postgres@127.0.0.1:5432/dwgk_city BENCH_ARGS="--duration 15"
+BENCH_STAMP := $(VENV)/.bench-stamp
+BENCH_ARGS ?=
+
+$(BENCH_STAMP): $(STAMP) pyproject.toml constraints.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,bench]'
+	@touch $(BENCH_STAMP)
+
+.PHONY: bench
+bench: $(BENCH_STAMP)
+	@command -v wrk >/dev/null || \
+	  { echo "找不到 wrk：请先安装 (apt-get install -y wrk) / wrk is missing: apt-get install -y wrk"; exit 2; }
+	$(PY) -m bench.run $(BENCH_ARGS)
