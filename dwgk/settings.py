@@ -56,7 +56,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "dwgk.lib.middleware.SessionRefreshMiddleware",
+    "dwgk.audience.keys.ViewerKeysPerRequest",
     "dwgk.lib.http.PrivateByDefaultMiddleware",
+    "dwgk.public.pagecache.PageStampMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -64,6 +67,17 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "dwgk.urls"
 WSGI_APPLICATION = "dwgk.wsgi.application"
+
+# Rendered anonymous public pages, kept in each server process (dwgk.public.pagecache): about
+# 40 KB a page, so 1,000 pages are ~40 MB of a worker's memory.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "pages": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "dwgk-pages",
+        "OPTIONS": {"MAX_ENTRIES": envint("PAGE_CACHE_ENTRIES", 1000)},
+    },
+}
 
 TEMPLATES = [
     {
@@ -140,7 +154,10 @@ AXES_ENABLE_ADMIN = False
 
 # Sessions end after a period of inactivity: every request pushes the expiry forward.
 SESSION_COOKIE_AGE = envint("SESSION_IDLE_MINUTES", 30) * 60
-SESSION_SAVE_EVERY_REQUEST = True
+# Sliding expiry without a write per request: dwgk.lib.middleware.SessionRefreshMiddleware
+# saves the session again when its last save is this old.
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_REFRESH_SECONDS = 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

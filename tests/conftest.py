@@ -9,6 +9,15 @@ from tests.cast import Cast, make_cast
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+@pytest.fixture(autouse=True)
+def _empty_page_cache() -> None:
+    """Each test starts without cached public pages: the stamp they were filed under is
+    rolled back with the test's database, so an old page could otherwise match again."""
+    from django.core.cache import caches
+
+    caches["pages"].clear()
+
+
 @pytest.fixture
 def cast(db: None) -> Cast:
     return make_cast()

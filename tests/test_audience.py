@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from dwgk.accounts.actions import affiliation_end, member_leave, member_transfer, role_revoke
@@ -19,7 +21,7 @@ from dwgk.accounts.models import Affiliation, Role, RoleGrant
 from dwgk.audience.keys import Audience, viewer_keys
 from dwgk.audience.models import Cursor, can_see
 from dwgk.orgs.actions import org_move
-from tests.cast import Cast, make_org, make_user
+from tests.cast import Cast, make_member, make_org, make_user
 from tests.testapp.models import Bulletin
 
 T0 = datetime.datetime(2025, 3, 1, 9, 0, tzinfo=datetime.UTC)
@@ -398,3 +400,33 @@ def test_published_times_are_kept_to_the_microsecond_in_feed_order(cast):
     early = post("早", cast, published_at=base, society=True)
     page, _ = Bulletin.objects.newest_visible(ANON, 5)
     assert page == [late, early]
+
+
+# --- the keys are read once per GET request -------------------------------------------------
+
+
+def _keys_twice(request: Any) -> Any:
+    from django.http import HttpResponse
+
+    with CaptureQueriesContext(connection) as queries:
+        first, second = viewer_keys(request.user), viewer_keys(request.user)
+    assert first == second
+    return HttpResponse(str(len(queries)))
+
+
+@pytest.mark.parametrize(("method", "reads"), [("GET", 1), ("HEAD", 1), ("POST", 2)])
+def test_a_get_request_reads_the_viewer_keys_once(cast, rf, method, reads):
+    from dwgk.audience.keys import ViewerKeysPerRequest
+
+    request = rf.generic(method, "/")
+    request.user = make_member("kai", cast.branch1)
+    assert ViewerKeysPerRequest(_keys_twice)(request).content == str(reads).encode()
+
+
+def test_outside_a_request_the_keys_follow_every_change(cast):
+    from dwgk.accounts.actions import member_join
+
+    kai = make_user("kai")
+    assert f"members:{cast.branch1.pk}" not in viewer_keys(kai)
+    member_join(kai, cast.branch1, actor=None, started_on=datetime.date(2024, 1, 1))
+    assert f"members:{cast.branch1.pk}" in viewer_keys(kai)

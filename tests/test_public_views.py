@@ -254,3 +254,18 @@ def test_a_missing_page_is_answered_in_chinese(client, db):
     response = client.get("/no-such-page/")
     assert response.status_code == 404
     assert "页面不存在" in response.content.decode()
+
+
+def test_a_search_count_above_the_cap_says_so(client, dw, items, monkeypatch):
+    from django.core.cache import caches
+
+    from dwgk.public import views
+
+    published_to_society(dw, title="2026年支部工作计划（补充）")
+    monkeypatch.setattr(views, "COUNT_LIMIT", 1)
+    page = html(client, SEARCH, q="工作计划")
+    assert "找到 <strong>1</strong> 项以上" in page
+    monkeypatch.setattr(views, "COUNT_LIMIT", 2)
+    caches["pages"].clear()  # the same address: the first answer is cached
+    page = html(client, SEARCH, q="工作计划")
+    assert "找到 <strong>2</strong> 项与" in page

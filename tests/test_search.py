@@ -342,3 +342,6 @@ def test_counts_equal_like_on_two_hundred_generated_items(dw):
             )
             assert count(user, q) == truth, (user, q)
             assert len(find(user, q, limit=500)) == truth, (user, q)
+            # a capped count is exact below the cap and stops one above it
+            for cap in (0, 5, truth, truth + 1):
+                assert get_backend().count(user, q, limit=cap) == min(truth, cap + 1), (q, cap)

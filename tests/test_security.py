@@ -4,6 +4,7 @@ response headers, the production check and no external resources."""
 from __future__ import annotations
 
 import datetime
+import time
 import os
 import re
 import subprocess
@@ -128,7 +129,8 @@ def test_the_admin_login_is_throttled_too(db):
 
 
 def test_sessions_end_after_a_period_of_inactivity_by_default():
-    assert production.SESSION_SAVE_EVERY_REQUEST is True
+    assert "dwgk.lib.middleware.SessionRefreshMiddleware" in production.MIDDLEWARE
+    assert production.SESSION_REFRESH_SECONDS == 60
     assert production.SESSION_COOKIE_AGE == 30 * 60
     assert production.SESSION_COOKIE_HTTPONLY is True
 
@@ -137,15 +139,33 @@ def session_row(client: Client) -> Session:
     return Session.objects.get(session_key=client.session.session_key)
 
 
-def test_each_request_moves_the_session_expiry_forward(db):
+def test_a_request_a_minute_after_the_last_save_moves_the_session_expiry_forward(
+    db, monkeypatch
+):
+    from dwgk.lib import middleware
+
     make_user("active")
     client = Client()
     sign_in(client, "active")
+    assert client.get(reverse("members:home")).status_code == 200  # saved: first request
     soon = timezone.now() + datetime.timedelta(minutes=1)
     Session.objects.filter(session_key=client.session.session_key).update(expire_date=soon)
+    # within the minute: no write, the expiry stays where it is
+    assert client.get(reverse("members:home")).status_code == 200
+    assert session_row(client).expire_date == soon
+    # a minute later the next request saves the session again
+    later = int(time.time()) + settings.SESSION_REFRESH_SECONDS
+    monkeypatch.setattr(middleware, "_now", lambda: later)
     assert client.get(reverse("members:home")).status_code == 200
     expected = timezone.now() + datetime.timedelta(seconds=settings.SESSION_COOKIE_AGE)
     assert abs((session_row(client).expire_date - expected).total_seconds()) < 60
+
+
+def test_an_anonymous_visitor_gets_no_session(db):
+    client = Client()
+    assert client.get(reverse("public:home")).status_code == 200
+    assert settings.SESSION_COOKIE_NAME not in client.cookies
+    assert not Session.objects.exists()
 
 
 def test_an_expired_session_is_signed_out(db):

@@ -19,6 +19,8 @@ meet. See DESIGN-NOTES "Who-sees-what at scale".
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -100,15 +102,47 @@ class Audience:
         return "；".join(parts) or "未设定公开范围"
 
 
+# Within one GET request a person's places do not change: their keys are read once
+# (ViewerKeysPerRequest), however many lists the page shows.
+_request_keys: ContextVar[dict[int, list[str]] | None] = ContextVar("viewer_keys", default=None)
+
+
 def viewer_keys(user: Any) -> list[str]:
     """The keys of everything this viewer may see, from their current places.
 
     One indexed query (current branch, units and role grants, UNION ALL) for a signed-in
-    person; none for an anonymous one.
+    person, once per GET request; none for an anonymous one.
     """
     keys = [PUBLIC]
     if user is None or not user.is_authenticated or not user.is_active:
         return keys
+    known = _request_keys.get()
+    if known is None:
+        return _read_keys(user)
+    if user.pk not in known:
+        known[user.pk] = _read_keys(user)
+    return list(known[user.pk])
+
+
+class ViewerKeysPerRequest:
+    """Middleware: during a GET or HEAD request, each person's keys are read once. Other
+    requests change things (a transfer, a new role) and always read them afresh."""
+
+    def __init__(self, get_response: Callable[[Any], Any]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: Any) -> Any:
+        if request.method not in ("GET", "HEAD"):
+            return self.get_response(request)
+        token = _request_keys.set({})
+        try:
+            return self.get_response(request)
+        finally:
+            _request_keys.reset(token)
+
+
+def _read_keys(user: Any) -> list[str]:
+    keys = [PUBLIC]
     from django.db.models import CharField, Value
 
     from dwgk.accounts.models import Affiliation, Membership, RoleGrant

@@ -60,10 +60,11 @@ from dwgk.disclosures.models import (
 )
 from dwgk.lib import files
 from dwgk.lib.errors import ActionError, NotAllowed
-from dwgk.lib.http import public_page, set_last_modified
+from dwgk.lib.http import set_last_modified
 from dwgk.lib.sheets import human_size
 from dwgk.lib.views import first_error, forbidden
 from dwgk.orgs.models import Organization
+from dwgk.public.pagecache import public_page
 
 S = Disclosure.Status
 PER_PAGE = 50

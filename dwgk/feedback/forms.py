@@ -55,6 +55,15 @@ def issue_token(item_pk: int, now: float | None = None) -> str:
     return signing.dumps({"item": item_pk, "t": issued}, salt=TOKEN_SALT)
 
 
+def renew_token(token: str) -> str:
+    """A fresh token for the same item as `token` (a cached page's form, served anew)."""
+    try:
+        item_pk = int(signing.loads(token, salt=TOKEN_SALT)["item"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        return ""
+    return issue_token(item_pk)
+
+
 def token_problem(token: str, item_pk: int, now: float | None = None) -> tuple[str, bool]:
     """Why a posted form's token is refused ("" when it is fine), and whether the form
     needs a fresh token to be sent again (a token that only came back too fast is kept:

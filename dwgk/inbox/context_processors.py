@@ -19,7 +19,8 @@ def _count(queryset: QuerySet[Any]) -> Subquery:
 
 
 def inbox_counts(user: Any) -> tuple[int, int]:
-    """(open tasks, unread notifications) of a signed-in person, in one query."""
+    """(open tasks, unread notifications) of a signed-in person: their grants, then both
+    counts in one query."""
     row = (
         User.objects.filter(pk=user.pk)
         .annotate(
@@ -34,7 +35,7 @@ def inbox_counts(user: Any) -> tuple[int, int]:
 
 def inbox(request: HttpRequest) -> dict[str, Any]:
     """INBOX_OPEN and INBOX_UNREAD for the navigation bar. Lazy: a response that renders
-    no navigation bar runs no query, and one that does runs one."""
+    no navigation bar runs no query, and one that does runs two."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}

@@ -5,7 +5,7 @@ Everything listed here comes through `Disclosure.objects.disclosed_to(user)` or
 `newest_visible(user)`: an anonymous visitor gets what was disclosed to society, a signed-in
 person also what was disclosed to their branch, units and themselves. Staff find work in
 progress in their own screens, never here. Anonymous answers are cacheable
-(`dwgk.lib.http.public_page`).
+(`dwgk.public.pagecache`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.paginator import Paginator
 from django.db.models import Count, Max, Q
-from django.db.models.functions import ExtractYear, TruncMonth
+from django.db.models.functions import TruncMonth
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -31,13 +31,15 @@ from dwgk.disclosures import policy as disclosure_policy
 from dwgk.disclosures.models import Disclosure
 from dwgk.feedback import policy as feedback_policy
 from dwgk.lib.context_processors import LARGE_TYPE_COOKIE
-from dwgk.lib.http import public_page, set_last_modified
+from dwgk.lib.http import set_last_modified
 from dwgk.orgs.models import Organization
 from dwgk.orgs.views import MAX_ROOTS, children_of, with_child_counts
+from dwgk.public.pagecache import public_page
 from dwgk.search.backend import QueryError, get_backend
 
 NEWEST = 15
 PER_PAGE = 20
+COUNT_LIMIT = 1000  # search counts stop here: "1000 项以上"
 MONTH_FORMAT = "%Y-%m"
 
 
@@ -90,6 +92,81 @@ def _month(value: str) -> tuple[datetime.datetime, datetime.datetime] | None:
     return start, end
 
 
+@dataclass
+class Facets:
+    """What an organization disclosed to the visitor, counted by category × month (one
+    aggregate over its visible items), from which the column's category list, months,
+    yearly figures, page count and Last-Modified are all read."""
+
+    groups: list[tuple[str, datetime.datetime | None, int, int]]  # category, month, n, withdrawn
+    last_updated: datetime.datetime | None
+
+    def categories(self) -> list[tuple[str, int]]:
+        counts: dict[str, int] = {}
+        for category, _, n, _ in self.groups:
+            if category:
+                counts[category] = counts.get(category, 0) + n
+        return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+
+    def months(self) -> list[Month]:
+        counts: dict[datetime.datetime, int] = {}
+        for _, month, n, _ in self.groups:
+            if month is not None:
+                counts[month] = counts.get(month, 0) + n
+        return [
+            Month(m.strftime(MONTH_FORMAT), f"{m.year}年{m.month}月", n)
+            for m, n in sorted(counts.items(), reverse=True)
+        ]
+
+    def years(self) -> list[tuple[int | None, int, int]]:
+        counts: dict[int | None, list[int]] = {}
+        for _, month, n, withdrawn in self.groups:
+            year = counts.setdefault(month.year if month else None, [0, 0])
+            year[0] += n
+            year[1] += withdrawn
+        return [(y, n, w) for y, (n, w) in sorted(counts.items(), key=lambda kv: -(kv[0] or 0))]
+
+    def count(self, category: str, span: tuple[datetime.datetime, datetime.datetime] | None) -> int:
+        """How many items the list shows with these filters."""
+        return sum(
+            n
+            for c, month, n, _ in self.groups
+            if (not category or c == category) and (span is None or month == span[0])
+        )
+
+
+def _facets(items: Any) -> Facets:
+    groups = []
+    last = None
+    rows = (
+        items.order_by()
+        .annotate(m=TruncMonth("published_at"))
+        .values_list("category", "m")
+        .annotate(
+            n=Count("id"),
+            withdrawn=Count("id", filter=Q(withdrawn_at__isnull=False)),
+            last=Max("updated_at"),
+        )
+    )
+    for category, month, n, withdrawn, updated in rows:
+        groups.append((category, month, n, withdrawn))
+        if updated is not None and (last is None or updated > last):
+            last = updated
+    return Facets(groups, last)
+
+
+class CountedPaginator(Paginator):  # type: ignore[type-arg]
+    """A paginator told its count (already known from the facets) instead of asking."""
+
+    def __init__(self, object_list: Any, per_page: int, *, count: int) -> None:
+        super().__init__(object_list, per_page)
+        self._known_count = count
+
+    @property
+    def count(self) -> int:
+        return self._known_count
+
+
 @public_page
 def org_column(request: HttpRequest, pk: int) -> HttpResponse:
     """An organization's disclosure column: its published catalog, what it disclosed to the
@@ -97,32 +174,7 @@ def org_column(request: HttpRequest, pk: int) -> HttpResponse:
     org = get_object_or_404(Organization.objects.select_related("parent", "org_type"), pk=pk)
     user = request.user
     items = Disclosure.objects.disclosed_to(user).filter(org=org)
-    categories = list(
-        items.exclude(category="")
-        .order_by()
-        .values_list("category")
-        .annotate(n=Count("id"))
-        .order_by("-n", "category")
-    )
-    months = [
-        Month(m.strftime(MONTH_FORMAT), f"{m.year}年{m.month}月", n)
-        for m, n in items.order_by()
-        .annotate(m=TruncMonth("published_at"))
-        .values_list("m")
-        .annotate(n=Count("id"))
-        .order_by("-m")
-        if m is not None
-    ]
-    years = list(
-        items.order_by()
-        .annotate(y=ExtractYear("published_at"))
-        .values_list("y")
-        .annotate(
-            n=Count("id"),
-            withdrawn=Count("id", filter=Q(withdrawn_at__isnull=False)),
-        )
-        .order_by("-y")
-    )
+    facets = _facets(items)
     category = request.GET.get("category", "")
     month = request.GET.get("month", "")
     shown = items
@@ -133,9 +185,9 @@ def org_column(request: HttpRequest, pk: int) -> HttpResponse:
         shown = shown.filter(published_at__gte=span[0], published_at__lt=span[1])
     elif month:
         month = ""
-    page = Paginator(shown.order_by("-published_at", "-id"), PER_PAGE).get_page(
-        request.GET.get("page")
-    )
+    page = CountedPaginator(
+        shown.order_by("-published_at", "-id"), PER_PAGE, count=facets.count(category, span)
+    ).get_page(request.GET.get("page"))
     catalog = (
         CatalogVersion.objects.visible_to(user)
         .filter(catalog__org=org, status=CatalogVersion.Status.PUBLISHED)
@@ -150,9 +202,9 @@ def org_column(request: HttpRequest, pk: int) -> HttpResponse:
             "children": list(children_of(org).active()[:60]),
             "catalog": catalog,
             "page": page,
-            "categories": categories,
-            "months": months[:24],
-            "years": years,
+            "categories": facets.categories(),
+            "months": facets.months()[:24],
+            "years": facets.years(),
             "category": category,
             "month": month,
             "filtered": bool(category or month),
@@ -161,7 +213,7 @@ def org_column(request: HttpRequest, pk: int) -> HttpResponse:
             "handles_feedback": feedback_policy.can_handle(user, org),
         },
     )
-    set_last_modified(response, items.aggregate(m=Max("updated_at"))["m"])
+    set_last_modified(response, facets.last_updated)
     return response
 
 
@@ -205,10 +257,12 @@ def search(request: HttpRequest) -> HttpResponse:
         backend = get_backend()
         try:
             page = backend.search(request.user, q, org=org, limit=PER_PAGE, after=after)
+            total = backend.count(request.user, q, org=org, limit=COUNT_LIMIT)
             context.update(
                 results=page.results,
                 next_cursor=page.next_cursor.encode() if page.next_cursor else "",
-                total=backend.count(request.user, q, org=org),
+                total=min(total, COUNT_LIMIT),
+                capped=total > COUNT_LIMIT,
                 first_page=after is None,
             )
         except QueryError as error:

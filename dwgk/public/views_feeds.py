@@ -127,7 +127,7 @@ def _public_cache(request: HttpRequest, response: HttpResponseBase) -> None:
     """Shared caches may keep the answer to a reader without a session for five minutes.
 
     The body is the same for everyone, but a signed-in requester's answer carries their
-    refreshed session cookie (SESSION_SAVE_EVERY_REQUEST), so it is `private, no-cache`
+    refreshed session cookie (SessionRefreshMiddleware), so it is `private, no-cache`
     as every signed-in answer is (dwgk.lib.http); Vary: Cookie keeps the two apart."""
     patch_vary_headers(response, ["Cookie"])
     if request.user.is_authenticated:

@@ -71,8 +71,9 @@ class SearchBackend:
         be searched (its message is for the user)."""
         raise NotImplementedError
 
-    def count(self, user: Any, q: str, *, org: Any = None) -> int:
-        """How many items visible to `user` match `q`."""
+    def count(self, user: Any, q: str, *, org: Any = None, limit: int | None = None) -> int:
+        """How many items visible to `user` match `q`; with `limit`, counting stops at
+        limit + 1 (the page then says "more than `limit`")."""
         raise NotImplementedError
 
 
@@ -172,13 +173,19 @@ class DatabaseSearchBackend(SearchBackend):
             next_cursor = Cursor(last.published_at, last.disclosure_id)
         return Page(results, next_cursor)
 
-    def count(self, user: Any, q: str, *, org: Any = None) -> int:
+    def count(self, user: Any, q: str, *, org: Any = None, limit: int | None = None) -> int:
         terms = query_terms(q)
         if not terms:
             return 0
         source, where, params = self._where(user, terms, org, None)
+        sql = f"SELECT COUNT(*) FROM {source} WHERE {where}"  # noqa: S608
+        if limit is not None:
+            # A word in a third of all items (党员) would otherwise be counted row by row
+            # over the whole table (1.9 s at city scale) for a figure nobody reads exactly.
+            sql = f"SELECT COUNT(*) FROM (SELECT 1 FROM {source} WHERE {where} LIMIT %s) AS c"  # noqa: S608
+            params = [*params, limit + 1]
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT COUNT(*) FROM {source} WHERE {where}", params)  # noqa: S608
+            cursor.execute(sql, params)
             row = cursor.fetchone()
         return int(row[0]) if row else 0
 
