@@ -4,11 +4,11 @@ response headers, the production check and no external resources."""
 from __future__ import annotations
 
 import datetime
-import time
 import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -139,9 +139,7 @@ def session_row(client: Client) -> Session:
     return Session.objects.get(session_key=client.session.session_key)
 
 
-def test_a_request_a_minute_after_the_last_save_moves_the_session_expiry_forward(
-    db, monkeypatch
-):
+def test_a_request_a_minute_after_the_last_save_moves_the_session_expiry_forward(db, monkeypatch):
     from dwgk.lib import middleware
 
     make_user("active")
