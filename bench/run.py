@@ -185,6 +185,27 @@ class Subjects:
         return dict(self.__dict__)
 
 
+def busiest_public_item() -> tuple[int, int, int] | None:
+    """(organization id, public item count, newest published item id) of the organization
+    that discloses the most to the public; None when nothing is public."""
+    from django.contrib.auth.models import AnonymousUser
+    from django.db.models import Count
+
+    from dwgk.disclosures.models import Disclosure
+
+    public = Disclosure.objects.disclosed_to(AnonymousUser())
+    busiest = public.order_by().values_list("org").annotate(n=Count("id")).order_by("-n").first()
+    if busiest is None:
+        return None
+    item = (
+        public.filter(org_id=busiest[0], status=Disclosure.Status.PUBLISHED)
+        .order_by("-published_at", "-id")
+        .first()
+    )
+    assert item is not None
+    return busiest[0], busiest[1], item.pk
+
+
 def pick_subjects(password: str | None) -> Subjects:
     """Real ids: the busiest public organization, a member with a long feed, a parent with
     a subtree near 1,000 organizations and its catalog staff, frequent search words."""
@@ -208,29 +229,12 @@ def pick_subjects(password: str | None) -> Subjects:
     if s.counts["items"] == 0:
         loud(["数据库中没有公开事项 / the database holds no items: generate_province first"])
         sys.exit(2)
-    anonymous = AnonymousUser()
-
-    busiest = (
-        Disclosure.objects.disclosed_to(anonymous)
-        .order_by()
-        .values_list("org")
-        .annotate(n=Count("id"))
-        .order_by("-n")
-        .first()
-    )
+    busiest = busiest_public_item()
     if busiest is None:
         loud(["没有向社会公开的事项 / nothing is disclosed to the public"])
         sys.exit(2)
     org = Organization.objects.get(pk=busiest[0])
-    s.org_id, s.org_name, s.org_public_items = org.pk, org.name, busiest[1]
-    item = (
-        Disclosure.objects.disclosed_to(anonymous)
-        .filter(org=org, status=Disclosure.Status.PUBLISHED)
-        .order_by("-published_at", "-id")
-        .first()
-    )
-    assert item is not None
-    s.item_id = item.pk
+    s.org_id, s.org_name, s.org_public_items, s.item_id = org.pk, org.name, busiest[1], busiest[2]
 
     # A member whose feed is long: people in branches under the organizations that disclosed
     # the most to their members, the one with the most visible items kept.
@@ -301,7 +305,7 @@ def pick_subjects(password: str | None) -> Subjects:
     if not s.staff:
         log("no parent with catalog staff found: the overview row is left out")
 
-    backend = get_backend()
+    backend, anonymous = get_backend(), AnonymousUser()
     for words, attr in ((TWO_CHAR_WORDS, "word2"), (FOUR_CHAR_WORDS, "word4")):
         counted = {w: backend.count(anonymous, w) for w in words}
         word = max(words, key=lambda w: counted[w])

@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 import pytest
 from django.core.cache import caches
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -124,6 +124,28 @@ def test_the_stamp_goes_up_when_a_step_commits_and_after_a_successful_post(
     assert response.status_code == 302
     assert Opinion.objects.filter(disclosure=item).count() == 1
     assert pagecache.current_stamp() > after_step
+
+
+def test_many_steps_in_one_transaction_raise_the_stamp_once(dw, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
+        for _ in range(3):
+            pagecache.bump()
+    assert callbacks.count(pagecache._bump_now) == 1
+
+
+def test_a_raise_dropped_with_its_savepoint_is_registered_again(
+    dw, django_capture_on_commit_callbacks
+):
+    before = pagecache.current_stamp()
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        try:
+            with transaction.atomic():
+                pagecache.bump()
+                raise RuntimeError("step failed")
+        except RuntimeError:
+            pass
+        pagecache.bump()  # the raise above went with its savepoint: this one counts
+    assert pagecache.current_stamp() == before + 1
 
 
 def test_a_refused_post_leaves_the_stamp_alone(dw, django_capture_on_commit_callbacks):

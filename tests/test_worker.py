@@ -19,6 +19,7 @@ from dwgk.accounts.models import Role
 from dwgk.catalog.models import CatalogEntry, CatalogVersion
 from dwgk.disclosures import actions
 from dwgk.disclosures import jobs as disclosure_jobs
+from dwgk.disclosures.archive import verify_chain
 from dwgk.disclosures.jobs import propose_due, propose_subject
 from dwgk.disclosures.management.commands import run_worker
 from dwgk.disclosures.models import Disclosure, LogEntry
@@ -102,7 +103,11 @@ def test_expire_due_marks_items_whose_period_ended_as_expired(dw):
     reason="两个并发 worker 需要 PostgreSQL 的行锁（SQLite 串行执行写事务，无从竞争）"
     " / concurrent workers need PostgreSQL row locks; run with DATABASE_URL=postgres://…",
 )
-def test_two_workers_at_once_publish_each_item_exactly_once(transactional_db, dw):
+@pytest.mark.parametrize("batch", [actions.PUBLISH_BATCH, 3])  # 3: many batches, interleaved
+def test_two_workers_at_once_publish_each_item_exactly_once(
+    transactional_db, dw, monkeypatch, batch
+):
+    monkeypatch.setattr(actions, "PUBLISH_BATCH", batch)
     items = [scheduled(dw, title=f"第{n}期党费") for n in range(20)]
     start = threading.Barrier(2)
     results: list[list[int]] = []
@@ -128,6 +133,7 @@ def test_two_workers_at_once_publish_each_item_exactly_once(transactional_db, dw
     assert sorted(results[0] + results[1]) == pks
     for pk in pks:
         assert LogEntry.objects.filter(disclosure_id=pk, action="publish").count() == 1
+    assert all(verify_chain(item) == [] for item in Disclosure.objects.filter(pk__in=pks))
     rows = Disclosure.objects.filter(pk__in=pks)
     assert set(rows.values_list("status", flat=True)) == {S.PUBLISHED}
     numbers = list(rows.values_list("index_no", flat=True))

@@ -52,9 +52,14 @@ class AudiencedModel(models.Model):
         abstract = True
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        with transaction.atomic():
+        # A row that did not exist before this save has no key rows to delete: its id is
+        # new (or forced in), and key rows can only point at an existing object.
+        new = self.pk is None or bool(kwargs.get("force_insert"))
+        # No savepoint: inside a caller's transaction a failure here fails the caller's
+        # whole step anyway (as Model.save_base itself does); alone, this is one transaction.
+        with transaction.atomic(savepoint=False):
             super().save(*args, **kwargs)
-            self.sync_audience_keys()
+            self.sync_audience_keys(new=new)
 
     @classmethod
     def audience_key_model(cls) -> type[AudienceKeyBase]:
@@ -72,19 +77,49 @@ class AudiencedModel(models.Model):
     def set_audience(self, audience: Audience) -> None:
         self.audience = audience.to_json()
 
-    def sync_audience_keys(self) -> None:
-        """Rewrite this object's key rows from its audience and sort value."""
+    def sync_audience_keys(self, *, new: bool = False) -> None:
+        """Rewrite this object's key rows from its audience and sort value (`new`: the row
+        was just inserted, so it has none yet). The rows written are kept as the object's
+        prefetched `audience_keys`, so whatever reads them next in this step (the search
+        index) copies exactly these rows without reading them back."""
         key_model = self.audience_key_model()
-        key_model._default_manager.filter(**{OBJ_FIELD: self}).delete()
+        if not new:
+            key_model._default_manager.filter(**{OBJ_FIELD: self}).delete()
         sort_at = self.audience_sort_value()
-        if sort_at is None:
-            return
-        key_model._default_manager.bulk_create(
-            [
-                key_model(**{OBJ_FIELD: self}, key=key, sort_at=sort_at)
-                for key in self.get_audience().to_keys()
-            ]
-        )
+        rows: list[AudienceKeyBase] = []
+        if sort_at is not None:
+            rows = key_model._default_manager.bulk_create(
+                [
+                    key_model(**{OBJ_FIELD: self}, key=key, sort_at=sort_at)
+                    for key in self.get_audience().to_keys()
+                ]
+            )
+        self._remember_keys(rows)
+
+    @classmethod
+    def sync_audience_keys_of(cls, objects: list[Any]) -> None:
+        """`sync_audience_keys` for several saved objects of this model with two statements
+        (the worker's batches, which write the rows with bulk_update): the same rows."""
+        key_model = cls.audience_key_model()
+        key_model._default_manager.filter(**{f"{OBJ_FIELD}__in": objects}).delete()
+        wanted: list[tuple[AudiencedModel, list[AudienceKeyBase]]] = []
+        for obj in objects:
+            sort_at = obj.audience_sort_value()
+            keys = obj.get_audience().to_keys() if sort_at is not None else []
+            rows = [key_model(**{OBJ_FIELD: obj}, key=key, sort_at=sort_at) for key in keys]
+            wanted.append((obj, rows))
+        key_model._default_manager.bulk_create([row for _, rows in wanted for row in rows])
+        for obj, rows in wanted:
+            obj._remember_keys(rows)
+
+    def _remember_keys(self, rows: list[AudienceKeyBase]) -> None:
+        # As prefetch_related would (django.db.models.query.prefetch_one_level).
+        cache = self.__dict__.setdefault("_prefetched_objects_cache", {})
+        cache.pop(self.audience_key_related_name, None)
+        queryset = getattr(self, self.audience_key_related_name).get_queryset()
+        queryset._result_cache = rows
+        queryset._prefetch_done = True
+        cache[self.audience_key_related_name] = queryset
 
 
 M = TypeVar("M", bound=AudiencedModel)

@@ -74,7 +74,7 @@ def client_ip(request: HttpRequest | None) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
-def record(
+def entry(
     actor: Any,
     action: str,
     obj: models.Model | None = None,
@@ -83,7 +83,7 @@ def record(
     request: HttpRequest | None = None,
     **data: Any,
 ) -> AuditEntry:
-    """Write one audit entry. `actor` is a user, an anonymous user or None (the system)."""
+    """One audit entry, not yet written (`record` writes it; `record_all` writes several)."""
     is_user = actor is not None and getattr(actor, "is_authenticated", False)
     label = ""
     if is_user:
@@ -92,7 +92,7 @@ def record(
         label = str(data["username"])
     else:
         label = "系统" if actor is None else "匿名"
-    return AuditEntry.objects.create(
+    return AuditEntry(
         actor=actor if is_user else None,
         actor_label=label[:150],
         action=action,
@@ -103,3 +103,23 @@ def record(
         ip=client_ip(request),
         data=data,
     )
+
+
+def record(
+    actor: Any,
+    action: str,
+    obj: models.Model | None = None,
+    *,
+    org_id: int | None = None,
+    request: HttpRequest | None = None,
+    **data: Any,
+) -> AuditEntry:
+    """Write one audit entry. `actor` is a user, an anonymous user or None (the system)."""
+    written = entry(actor, action, obj, org_id=org_id, request=request, **data)
+    written.save(force_insert=True)
+    return written
+
+
+def record_all(entries: list[AuditEntry]) -> list[AuditEntry]:
+    """Write entries made by `entry` with one statement (the worker's batches)."""
+    return AuditEntry.objects.bulk_create(entries)

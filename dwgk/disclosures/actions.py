@@ -13,6 +13,7 @@ that content. So no sequence of calls publishes anything that skipped a required
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import hashlib
 import logging
@@ -22,13 +23,15 @@ from typing import Any
 
 import nh3
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Field, OuterRef, Subquery, prefetch_related_objects
 from django.urls import reverse
 from django.utils import timezone
 
 from dwgk.accounts.models import Role
 from dwgk.audience.keys import Audience
-from dwgk.audit.models import record
+from dwgk.audit.models import entry as audit_entry
+from dwgk.audit.models import record, record_all
 from dwgk.catalog.channels import Channel
 from dwgk.catalog.models import CatalogEntry, CatalogVersion
 from dwgk.catalog.rulesets import current_ruleset
@@ -52,7 +55,7 @@ from dwgk.disclosures.models import (
 )
 from dwgk.disclosures.signals import disclosure_changed
 from dwgk.inbox.models import Task
-from dwgk.inbox.services import Want, notify, people_for, sync_tasks
+from dwgk.inbox.services import Want, notify, notify_each, people_for, sync_tasks
 from dwgk.lib import files
 from dwgk.lib.errors import ActionError, NotAllowed
 from dwgk.orgs.models import Organization
@@ -170,7 +173,15 @@ def content_hash(item: Disclosure) -> str:
 
 def _log(item: Disclosure, action: str, actor: Any, **data: Any) -> LogEntry:
     """Append to the item's hash chain (the item row is locked, so seq cannot race)."""
-    last = item.log.order_by("-seq").first()
+    entry = _log_entry(item, item.log.order_by("-seq").first(), action, actor, **data)
+    entry.save()
+    return entry
+
+
+def _log_entry(
+    item: Disclosure, last: LogEntry | None, action: str, actor: Any, **data: Any
+) -> LogEntry:
+    """The entry that follows `last` (None: the first) in the item's chain, not yet saved."""
     entry = LogEntry(
         disclosure=item,
         seq=(last.seq + 1) if last else 1,
@@ -184,7 +195,6 @@ def _log(item: Disclosure, action: str, actor: Any, **data: Any) -> LogEntry:
         prev_hash=last.hash if last else GENESIS,
     )
     entry.hash = entry.compute_hash()
-    entry.save()
     return entry
 
 
@@ -213,8 +223,9 @@ def _due(kind: str) -> datetime.datetime:
     return timezone.now() + datetime.timedelta(days=DUE_DAYS[kind])
 
 
-def wanted_tasks(item: Disclosure) -> list[Want]:
-    """The tasks an item in its current state needs (opened and closed by sync_tasks)."""
+def wanted_tasks(item: Disclosure, pending_scope: bool | None = None) -> list[Want]:
+    """The tasks an item in its current state needs (opened and closed by sync_tasks).
+    `pending_scope`: whether a scope change waits, when the caller already knows."""
     url, title, org = item_url(item), item.title, item.org
     if item.status == S.DRAFT:
         return [Want(Task.Kind.PROPOSE, org, title, url, assignee=item.author)]
@@ -282,7 +293,9 @@ def wanted_tasks(item: Disclosure) -> list[Want]:
             )
         ]
     wants = []
-    if item.scope_changes.filter(status=ScopeChange.Status.PENDING).exists():
+    if pending_scope is None:
+        pending_scope = item.scope_changes.filter(status=ScopeChange.Status.PENDING).exists()
+    if pending_scope:
         decider = item.org.parent if any(s["kind"] == "parent" for s in item.route) else org
         roles = policy.PARENT_SIGN_ROLES if decider != org else (Role.PRINCIPAL,)
         wants.append(Want(Task.Kind.SCOPE, decider, title, url, roles=roles, due_at=_due("scope")))  # type: ignore[arg-type]
@@ -972,30 +985,63 @@ def disclosure_approve(
     return item
 
 
-def clearance_problems(item: Disclosure) -> list[str]:
+@dataclasses.dataclass
+class _Record:
+    """What publication re-checks of one item's procedure, read for its current revision."""
+
+    passed_review: bool = False  # the last review of the revision passed
+    agreed: set[int] = dataclasses.field(default_factory=set)  # co-units that agreed to it
+    # (step, content_sha256) of every approving decision on the revision
+    approvals: set[tuple[int, str]] = dataclasses.field(default_factory=set)
+
+
+def _records(items: list[Disclosure]) -> dict[int, _Record]:
+    """The records of several items, three queries for all of them (two without co-units)."""
+    revision = {item.pk: item.revision for item in items}
+    found = {pk: _Record() for pk in revision}
+    last: dict[int, tuple[datetime.datetime, int]] = {}
+    # order_by(): the default orderings would join the items table to sort by theirs.
+    reviews = Review.objects.filter(disclosure__in=list(revision)).order_by()
+    for pk, rev, outcome, at, review_id in reviews.values_list(
+        "disclosure_id", "revision", "outcome", "at", "id"
+    ):
+        # The last review (by time, then id) of the current revision decides.
+        if rev == revision[pk] and (pk not in last or (at, review_id) > last[pk]):
+            last[pk] = (at, review_id)
+            found[pk].passed_review = outcome == Review.Outcome.PASSED
+    with_co_units = [item.pk for item in items if item.co_units]
+    if with_co_units:
+        agreed = CoConfirmation.objects.filter(
+            disclosure__in=with_co_units, answer=CoConfirmation.Answer.AGREED
+        ).order_by()
+        for pk, rev, org_id in agreed.values_list("disclosure_id", "revision", "org_id"):
+            if rev == revision[pk]:
+                found[pk].agreed.add(org_id)
+    approvals = Approval.objects.filter(
+        disclosure__in=list(revision), decision=Approval.Decision.APPROVED
+    ).order_by()
+    for pk, rev, step, digest in approvals.values_list(
+        "disclosure_id", "revision", "step", "content_sha256"
+    ):
+        if rev == revision[pk]:
+            found[pk].approvals.add((step, digest))
+    return found
+
+
+def clearance_problems(item: Disclosure, record: _Record | None = None) -> list[str]:
     """Why the item's current content may not be published (empty when it may): the whole
-    procedure is checked again from the record, whatever the state says."""
+    procedure is checked again from the record, whatever the state says. `record`: the
+    item's record when the caller read it already (`_records`)."""
+    if record is None:
+        record = _records([item])[item.pk]
     problems = []
-    rev = item.revision
-    last_review = item.reviews.filter(revision=rev).order_by("-at", "-id").first()
-    if last_review is None or last_review.outcome != Review.Outcome.PASSED:
+    if not record.passed_review:
         problems.append("当前内容未经审核通过")
-    if item.co_units:
-        agreed = set(
-            item.co_confirmations.filter(
-                revision=rev, answer=CoConfirmation.Answer.AGREED
-            ).values_list("org_id", flat=True)
-        )
-        if set(item.co_units) - agreed:
-            problems.append("会签单位尚未全部同意当前内容")
+    if item.co_units and set(item.co_units) - record.agreed:
+        problems.append("会签单位尚未全部同意当前内容")
     digest = content_hash(item)
-    approved = set(
-        item.approvals.filter(
-            revision=rev, decision=Approval.Decision.APPROVED, content_sha256=digest
-        ).values_list("step", flat=True)
-    )
     for n, step in enumerate(item.route or []):
-        if n not in approved:
+        if (n, digest) not in record.approvals:
             problems.append(f"“{step.get('label') or step['kind']}”环节未批准当前内容")
     if item.timing_kind == "delayed" and item.delay_consent_at is None:
         problems.append("延期公开事项尚未经组织同意延期")
@@ -1049,11 +1095,66 @@ def disclosure_delay(
 
 
 def _next_index_no(item: Disclosure, when: datetime.datetime) -> str:
+    return _next_index_nos([item], when)[0]
+
+
+def _next_index_nos(items: list[Disclosure], when: datetime.datetime) -> list[str]:
+    """The next 索引号 of each item, in order: `<org code>/<year>-<serial>`, the serial
+    counted per organization and year under the counter's row lock."""
     year = timezone.localtime(when).year
-    counter, _ = IndexCounter.objects.select_for_update().get_or_create(org=item.org, year=year)
-    counter.last += 1
-    counter.save(update_fields=["last"])
-    return f"{item.org.code}/{year}-{counter.last:05d}"
+    org_ids = sorted({item.org_id for item in items})
+
+    def locked() -> dict[int, IndexCounter]:
+        # In one order of rows, so that two workers' batches cannot deadlock on them.
+        counters = IndexCounter.objects.select_for_update().filter(org_id__in=org_ids, year=year)
+        return {c.org_id: c for c in counters.order_by("org_id")}
+
+    counters = locked()
+    if len(counters) < len(org_ids):
+        # The first item of an organization this year: the counter is made (another
+        # worker may make it at the same moment: the unique constraint keeps one).
+        IndexCounter.objects.bulk_create(
+            [IndexCounter(org_id=o, year=year) for o in org_ids if o not in counters],
+            ignore_conflicts=True,
+        )
+        counters = locked()
+    numbers = []
+    for item in items:
+        counter = counters[item.org_id]
+        counter.last += 1
+        numbers.append(f"{item.org.code}/{year}-{counter.last:05d}")
+    if len(counters) == 1:
+        (counter,) = counters.values()
+        counter.save(update_fields=["last"])
+    else:
+        IndexCounter.objects.bulk_update(list(counters.values()), ["last"])
+    return numbers
+
+
+def _check_publishable(
+    item: Disclosure, *, system: bool, now: datetime.datetime, record: _Record | None = None
+) -> None:
+    """Raise ActionError unless the item may be published now (the item row is locked)."""
+    _check(item, "publish")
+    if system and (item.status != S.SCHEDULED or not item.publish_at or item.publish_at > now):
+        raise ActionError("该事项未到发布时间。")
+    problems = clearance_problems(item, record)
+    if problems:
+        raise ActionError("不能发布：" + "；".join(problems) + "。")
+    if item.expire_at and item.expire_at <= now:
+        raise ActionError("公开截止时间已过，请修改后重新报批。")
+
+
+def _mark_published(item: Disclosure, now: datetime.datetime) -> None:
+    _move(item, "publish", S.PUBLISHED)
+    item.published_at = now
+    item.published_revision = item.revision
+    if item.out_of_catalog:
+        item.catalog_update_pending = True  # PROC-7: "then the catalog is updated"
+
+
+def _published_notice(item: Disclosure) -> str:
+    return f"《{item.title}》已公开，索引号 {item.index_no}。"
 
 
 @transaction.atomic
@@ -1066,26 +1167,13 @@ def disclosure_publish(
     item = _lock(item)
     if not _is_system(actor):
         _allow(policy.can_publish(actor, item), "您无权发布该事项。")
-    _check(item, "publish")
     now = now if _is_system(actor) and now is not None else timezone.now()
-    if _is_system(actor) and (
-        item.status != S.SCHEDULED or not item.publish_at or item.publish_at > now
-    ):
-        raise ActionError("该事项未到发布时间。")
-    problems = clearance_problems(item)
-    if problems:
-        raise ActionError("不能发布：" + "；".join(problems) + "。")
-    if item.expire_at and item.expire_at <= now:
-        raise ActionError("公开截止时间已过，请修改后重新报批。")
-    _move(item, "publish", S.PUBLISHED)
-    item.published_at = now
-    item.published_revision = item.revision
+    _check_publishable(item, system=_is_system(actor), now=now)
+    _mark_published(item, now)
     if not item.index_no:
         item.index_no = _next_index_no(item, now)
-    if item.out_of_catalog:
-        item.catalog_update_pending = True  # PROC-7: "then the catalog is updated"
     _done(item, "publish", actor, index_no=item.index_no, audience=item.audience)
-    notify([item.author], f"《{item.title}》已公开，索引号 {item.index_no}。", item_url(item))
+    notify([item.author], _published_notice(item), item_url(item))
     return item
 
 
@@ -1288,23 +1376,197 @@ def _claim(queryset: Any, limit: int) -> list[int]:
         )
 
 
+# Due items the worker publishes per transaction (see publish_due).
+PUBLISH_BATCH = 100
+
+
 def publish_due(now: datetime.datetime | None = None, limit: int = 500) -> list[int]:
-    """Publish every scheduled item whose time has come. Safe on several machines at once:
-    each item is published in its own transaction that re-checks its state under a lock.
-    One item that fails, whatever the reason, never holds up the others."""
+    """Publish every scheduled item whose time has come (at most `limit` of them). Safe on
+    several machines at once; one item that fails, whatever the reason, never holds up the
+    others. Returns the ids published.
+
+    The items go in batches of PUBLISH_BATCH. One transaction locks a batch of due items
+    (rows that another worker holds are skipped), checks each exactly as disclosure_publish
+    does, and writes the items that pass together: their rows, audience keys, log entries,
+    audit entries and notifications, one statement each for the whole batch. An item that
+    fails its checks is left as it was and its staff are told. If writing the batch fails,
+    it is rolled back and its items are published one by one by disclosure_publish, each
+    in its own transaction, as if there were no batches."""
     now = now or timezone.now()
-    done = []
-    due = Disclosure.objects.filter(status=S.SCHEDULED, publish_at__lte=now).order_by("publish_at")
-    for pk in _claim(due, limit):
-        try:
-            disclosure_publish(Disclosure(pk=pk), actor=None, now=now)
-            done.append(pk)
-        except ActionError as error:
-            _note_failure(pk, error.message, now)
-        except Exception:
-            logger.exception("publishing disclosure %s failed", pk)
-            _note_failure(pk, "系统错误，请联系系统管理员。", now)
+    done: list[int] = []
+    tried: set[int] = set()
+    while len(tried) < limit:
+        size = min(PUBLISH_BATCH, limit - len(tried))
+        claimed, published, failed = _publish_batch(now, size, tried)
+        tried.update(claimed)
+        if published is None:
+            done.extend(pk for pk in claimed if _publish_one(pk, now))
+        else:
+            done.extend(published)
+            for pk, reason in failed:
+                _note_failure(pk, reason, now)
+        if len(claimed) < size:
+            break  # nothing more is due (or the rest is locked by another worker)
     return done
+
+
+def _publish_one(pk: int, now: datetime.datetime) -> bool:
+    """Publish one due item in its own transaction; False (and the staff told) if it fails."""
+    try:
+        disclosure_publish(Disclosure(pk=pk), actor=None, now=now)
+        return True
+    except ActionError as error:
+        _note_failure(pk, error.message, now)
+    except Exception:
+        logger.exception("publishing disclosure %s failed", pk)
+        _note_failure(pk, "系统错误，请联系系统管理员。", now)
+    return False
+
+
+def _publish_batch(
+    now: datetime.datetime, size: int, skip: set[int]
+) -> tuple[list[int], list[int] | None, list[tuple[int, str]]]:
+    """One batch in one transaction: (the ids locked, those published, (id, reason) of those
+    that failed their checks); published is None when the batch was rolled back."""
+    claimed: list[int] = []
+    try:
+        with transaction.atomic():
+            items = list(
+                Disclosure.objects.select_for_update(of=("self",), skip_locked=True)
+                .select_related("org", "org__parent", "author")
+                .filter(status=S.SCHEDULED, publish_at__lte=now)
+                .exclude(pk__in=skip)
+                .order_by("publish_at", "pk")[:size]
+            )
+            claimed = [item.pk for item in items]
+            published, failed = _publish_locked(items, now)
+    except Exception:
+        if not claimed:
+            raise
+        logger.exception("publishing a batch of %s items failed: one by one now", len(claimed))
+        return claimed, None, []
+    return claimed, published, failed
+
+
+def _publish_locked(
+    items: list[Disclosure], now: datetime.datetime
+) -> tuple[list[int], list[tuple[int, str]]]:
+    """disclosure_publish(item, actor=None, now=now) for each of these locked items, with
+    the reads and writes of all of them together; those that fail a check are untouched."""
+    records = _records(items)
+    prefetch_related_objects(items, "attachments")  # content_hash, then the search row
+    ready: list[Disclosure] = []
+    failed: list[tuple[int, str]] = []
+    for item in items:
+        try:
+            _check_publishable(item, system=True, now=now, record=records[item.pk])
+        except ActionError as error:
+            failed.append((item.pk, error.message))
+        else:
+            ready.append(item)
+    if not ready:
+        return [], failed
+    for item in ready:
+        _mark_published(item, now)
+    unnumbered = [item for item in ready if not item.index_no]
+    if unnumbered:
+        for item, number in zip(unnumbered, _next_index_nos(unnumbered, now), strict=True):
+            item.index_no = number
+    _done_together(
+        ready,
+        _PUBLISH_FIELDS,
+        "publish",
+        lambda item: {"index_no": item.index_no, "audience": item.audience},
+    )
+    notify_each((item.author, _published_notice(item), item_url(item)) for item in ready)
+    return [item.pk for item in ready], failed
+
+
+def _update_rows(items: list[Disclosure], names: list[str]) -> None:
+    """Write these fields of these items with one UPDATE ... FROM a VALUES list (both
+    databases). Django's bulk_update builds a CASE WHEN per field and item, which cost more
+    CPU than everything else the batch does."""
+    meta = Disclosure._meta
+    columns: list[Field[Any, Any]] = [meta.pk, *(meta.get_field(n) for n in names)]  # type: ignore[list-item]
+    quote = connection.ops.quote_name
+    table, pk = quote(meta.db_table), quote(columns[0].column)
+    params = [
+        f.get_db_prep_save(getattr(item, f.attname), connection) for item in items for f in columns
+    ]
+    row = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    assigned = ", ".join(f"{quote(f.column)} = v.{quote(f.column)}" for f in columns[1:])
+    sql = (
+        f"WITH v ({', '.join(quote(f.column) for f in columns)}) AS "  # noqa: S608 — names quoted, values params
+        f"(VALUES {', '.join([row] * len(items))}) "
+        f"UPDATE {table} SET {assigned} FROM v WHERE {table}.{pk} = v.{pk}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+# The fields publication changes (_mark_published and the 索引号).
+_PUBLISH_FIELDS = [
+    "status",
+    "published_at",
+    "published_revision",
+    "index_no",
+    "catalog_update_pending",
+]
+
+
+def _done_together(items: list[Disclosure], fields: list[str], action: str, data: Any) -> None:
+    """`_done(item, action, None, **data(item))` for several items of one system step (the
+    worker's) that changed only `fields`, each statement once for all of them: the same
+    rows, in the same order (row and keys, log, audit, tasks, then the signal)."""
+    stamp = timezone.now()
+    for item in items:
+        item.updated_at = stamp  # as save() would set it (auto_now)
+    _update_rows(items, [*fields, "updated_at"])
+    Disclosure.sync_audience_keys_of(items)
+    newest = LogEntry.objects.filter(disclosure=OuterRef("disclosure")).order_by("-seq")
+    last = {
+        entry.disclosure_id: entry
+        for entry in LogEntry.objects.filter(
+            disclosure__in=items, seq=Subquery(newest.values("seq")[:1])
+        ).order_by()
+    }
+    details = {item.pk: data(item) for item in items}
+    LogEntry.objects.bulk_create(
+        [_log_entry(item, last.get(item.pk), action, None, **details[item.pk]) for item in items]
+    )
+    record_all(
+        [
+            audit_entry(
+                None,
+                f"disclosure.{action}",
+                item,
+                org_id=item.org_id,
+                status=item.status,
+                **details[item.pk],
+            )
+            for item in items
+        ]
+    )
+    pending_scope = set(
+        ScopeChange.objects.filter(disclosure__in=items, status=ScopeChange.Status.PENDING)
+        .order_by()
+        .values_list("disclosure_id", flat=True)
+    )
+    subjects = {f"disclosure:{item.pk}": item for item in items}
+    with_open = set(
+        Task.objects.open()
+        .filter(subject__in=list(subjects))
+        .order_by()
+        .values_list("subject", flat=True)
+    )
+    for subject, item in subjects.items():
+        wanted = wanted_tasks(item, pending_scope=item.pk in pending_scope)
+        # Nothing open and nothing wanted: sync_tasks would do nothing. (The item rows are
+        # locked, and only a step of an item opens its tasks: none can appear meanwhile.)
+        if wanted or subject in with_open:
+            sync_tasks(subject, wanted, actor=None)
+    for item in items:
+        disclosure_changed.send(sender=Disclosure, item=item)
 
 
 def expire_due(now: datetime.datetime | None = None, limit: int = 500) -> list[int]:

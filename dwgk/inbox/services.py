@@ -60,6 +60,18 @@ def notify(users: Iterable[User], text: str, url: str = "") -> None:
     Notification.objects.bulk_create(rows)
 
 
+def notify_each(messages: Iterable[tuple[User, str, str]]) -> None:
+    """One notification per (user, text, url), written with one statement: `notify` for
+    many different messages at once (the worker's batches)."""
+    now = timezone.now()
+    Notification.objects.bulk_create(
+        [
+            Notification(user=u, text=text[:300], url=url, created_at=now)
+            for u, text, url in messages
+        ]
+    )
+
+
 def sync_tasks(subject: str, wanted: Iterable[Want], actor: Any = None) -> list[Task]:
     """Make the open tasks of `subject` exactly `wanted`: tasks still wanted stay as they are
     (their due date and age kept), the others are closed, new ones are opened and the

@@ -74,7 +74,19 @@ def bump() -> None:
     the transaction: its row would then be locked until the commit, one step at a time
     across all workers."""
     caches[CACHE_ALIAS].clear()
+    connection = transaction.get_connection()
+    if connection.in_atomic_block and _bump_waits(connection):
+        return  # a batch of steps raises it once (the worker publishes 100 per commit)
     transaction.on_commit(_bump_now)
+
+
+def _bump_waits(connection: Any) -> bool:
+    """Whether a raise of the stamp already waits for this transaction's commit, and would
+    be dropped only with one of the savepoints open now (so exactly when ours would)."""
+    open_now = set(connection.savepoint_ids)
+    return any(
+        func is _bump_now and sids <= open_now for sids, func, _robust in connection.run_on_commit
+    )
 
 
 def _bump_now() -> None:

@@ -37,26 +37,35 @@ def document(item: Disclosure) -> tuple[str, str]:
     return item.title, "\n".join(p.strip() for p in parts if p and p.strip())
 
 
-@transaction.atomic
+# Written on every step: everything but the row's identity.
+_UPDATED = ("org", "published_at", "title", "text", "search_text", "keys", "indexed_at")
+
+
+@transaction.atomic(savepoint=False)
 def index_disclosure(item: Disclosure) -> SearchDoc | None:
-    """Write (or drop) the item's search row from its current state; the row, if any."""
+    """Write (or drop) the item's search row from its current state; the row, if any.
+
+    The keys are the item's key rows as `audience_keys.all()` gives them: the rows its save
+    just wrote (kept on the instance), or read. The row is written by one upsert. No
+    savepoint: called inside a step, a failure fails the whole step (disclosures.signals)."""
     sort_at = item.audience_sort_value()
     keys = sorted({row.key for row in item.audience_keys.all()}) if sort_at is not None else []
     if sort_at is None or not keys:
         remove(item)
         return None
     title, text = document(item)
-    doc, _ = SearchDoc.objects.update_or_create(
+    doc = SearchDoc(
         disclosure=item,
-        defaults={
-            "org_id": item.org_id,
-            "published_at": sort_at,
-            "title": item.title,
-            "text": text,
-            # 索引号 and 文号 are found but kept out of the snippet text.
-            "search_text": tokens(f"{title}\n{text}\n{item.index_no or ''}\n{item.doc_number}"),
-            "keys": " ".join(keys),
-        },
+        org_id=item.org_id,
+        published_at=sort_at,
+        title=item.title,
+        text=text,
+        # 索引号 and 文号 are found but kept out of the snippet text.
+        search_text=tokens(f"{title}\n{text}\n{item.index_no or ''}\n{item.doc_number}"),
+        keys=" ".join(keys),
+    )
+    SearchDoc.objects.bulk_create(
+        [doc], update_conflicts=True, unique_fields=["disclosure"], update_fields=_UPDATED
     )
     return doc
 
