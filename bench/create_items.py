@@ -22,6 +22,7 @@ import sys
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=2000, help="items to create (2000)")
+    parser.add_argument("--creators", type=int, default=2, help="processes at once (2)")
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL"):
         print("set DATABASE_URL to a database built by generate_province", file=sys.stderr)
@@ -39,13 +40,20 @@ def main() -> int:
         print("nothing is disclosed to the public: generate_province first", file=sys.stderr)
         return 2
     item_id = busiest[2]
-    figure = creation_figure(Subjects(item_id=item_id), args.items)
+    figure = creation_figure(Subjects(item_id=item_id), args.items, args.creators)
 
     print(f"python {platform.python_version()}, {os.cpu_count()} cpu(s), template item {item_id}")
     print(
-        f"created {figure['timed_items']} timed items: {figure['items_per_s']} items/s "
+        f"one creator: {figure['timed_items']} timed items, "
+        f"{figure['one_creator_items_per_s']} items/s "
         f"({figure['ms_per_item']} ms per item, CPU {figure['cpu_ms_per_item']} ms)"
     )
+    together = figure["concurrent"]
+    if together:
+        print(
+            f"{together['creators']} creators at once: {together['items']} items in "
+            f"{together['seconds']} s = {together['items_per_s']} items/s"
+        )
     print(f"queries per item: {figure['queries_per_item']}")
     phases = ", ".join(f"{k} {v:.3f}" for k, v in figure["phase_ms_per_item"].items())
     print(f"ms per item by phase: {phases}")

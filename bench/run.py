@@ -62,6 +62,8 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 VENV_BIN = Path(sys.executable).parent
 BENCH_PASSWORD = "bench-pass-2026-dwgk"  # set on the accounts the benchmark signs in as
+# The signed-in rows measured again at --latency-connections.
+LATENCY_ROWS = ("feed_first", "feed_deep", "search2_member")
 CREATE_MARK = "（基准测试创建）"  # in the titles of the items the creation figure writes
 FAIL_TABLES = ("disclosures_disclosure", "disclosures_disclosureaudience")
 WATCH_TABLES = (*FAIL_TABLES, "search_searchdoc", "orgs_organization")
@@ -980,33 +982,22 @@ def worker_figure(database_url: str, items: int) -> dict[str, Any]:
     }
 
 
-def creation_figure(subjects: Subjects, items: int) -> dict[str, Any]:
-    """Create `items` published items one by one through the model path and remove them.
+CREATE_PHASES = ("sanitize", "full_clean", "save", "index", "commit")
 
-    Per item, in one transaction (as one save of a real item commits): the body through
-    the sanitizer, `full_clean()` (field, foreign-key and constraint validation),
-    `save(force_insert=True)` — what `Disclosure.objects.create` runs — which writes the
-    row and, as every AudiencedModel save does, its audience key rows; then
-    `index_disclosure(item)`, the search row the procedure writes on publication.
-    Not the action (no revision, log, audit or tasks), not the bulk path."""
-    from django.db import connection, transaction
+
+def _create(template: Any, numbers: range, phases: dict[str, float] | None = None) -> list[int]:
+    """Create one published item per number from the template, each in its own transaction
+    (as one save of a real item commits), through the model path; their ids. `phases`
+    adds up the time of each step."""
+    from django.db import transaction
     from django.utils import timezone
 
     from dwgk.disclosures.actions import sanitize_html
     from dwgk.disclosures.models import Disclosure
     from dwgk.search.index import index_disclosure
 
-    template = Disclosure.objects.get(pk=subjects.item_id)
-    leftovers = Disclosure.objects.filter(title__contains=CREATE_MARK)
-    if leftovers.exists():
-        log(f"removing {leftovers.count()} items left by an earlier interrupted run")
-        leftovers.delete()
-    phases = {"sanitize": 0.0, "full_clean": 0.0, "save": 0.0, "index": 0.0, "commit": 0.0}
-    created: list[int] = []
-    query_count = 0
-    capture_first = 20
-
-    def one(n: int) -> None:
+    created = []
+    for n in numbers:
         marks = [time.perf_counter()]
         with transaction.atomic():
             body = sanitize_html(template.body)
@@ -1039,23 +1030,106 @@ def creation_figure(subjects: Subjects, items: int) -> dict[str, Any]:
             marks.append(time.perf_counter())
         marks.append(time.perf_counter())
         created.append(item.pk)
-        for phase, (a, b) in zip(phases, itertools.pairwise(marks), strict=True):
-            phases[phase] += b - a
+        if phases is not None:
+            for phase, (a, b) in zip(CREATE_PHASES, itertools.pairwise(marks), strict=True):
+                phases[phase] += b - a
+    return created
 
-    log(f"creation figure: {items} items through the model path")
+
+def _creator(template: Any, numbers: range, start: Any, results: Any) -> None:
+    """One of the concurrent creators (a forked process with its own connection)."""
+    start.wait()
+    began = time.monotonic()
+    from django.db import connections
+
+    created = _create(template, numbers)
+    ended = time.monotonic()
+    connections.close_all()
+    results.put((began, ended, created))
+
+
+def _create_concurrently(template: Any, items: int, creators: int) -> tuple[float, list[int]]:
+    """`items` items by `creators` processes at once, as that many server workers would
+    save them: (the seconds from the first start to the last end, the ids created)."""
+    import multiprocessing
+
+    from django.db import connections
+
+    connections.close_all()  # each child opens its own connection; none shares this one
+    context = multiprocessing.get_context("fork")
+    start, results = context.Barrier(creators), context.Queue()
+    share = -(-items // creators)
+    children = [
+        context.Process(
+            target=_creator,
+            args=(
+                template,
+                range(items + k * share, items + min(items, (k + 1) * share)),
+                start,
+                results,
+            ),
+        )
+        for k in range(creators)
+    ]
+    for child in children:
+        child.start()
+    done = [results.get(timeout=3600) for _ in children]
+    for child in children:
+        child.join(timeout=60)
+    if any(child.exitcode != 0 for child in children):
+        raise SystemExit("a concurrent creator failed: see its traceback above")
+    seconds = max(end for _, end, _ in done) - min(began for began, _, _ in done)
+    return seconds, [pk for _, _, created in done for pk in created]
+
+
+def creation_figure(subjects: Subjects, items: int, creators: int = 2) -> dict[str, Any]:
+    """Create `items` published items one by one through the model path, then `items` more
+    by `creators` processes at once, and remove them all.
+
+    Per item, in one transaction (as one save of a real item commits): the body through
+    the sanitizer, `full_clean()` (field, foreign-key and constraint validation),
+    `save(force_insert=True)` — what `Disclosure.objects.create` runs — which writes the
+    row and, as every AudiencedModel save does, its audience key rows; then
+    `index_disclosure(item)`, the search row the procedure writes on publication.
+    Not the action (no revision, log, audit or tasks), not the bulk path.
+
+    One creator alone gives the cost of an item (its phases, queries, CPU); the concurrent
+    run gives the platform's rate, items saved by as many processes as the server has
+    workers: one process waits for the database most of the time (its CPU per item is about
+    half its time per item)."""
+    from django.db import connection
+
+    from dwgk.disclosures.models import Disclosure
+
+    template = Disclosure.objects.get(pk=subjects.item_id)
+    leftovers = Disclosure.objects.filter(title__contains=CREATE_MARK)
+    if leftovers.exists():
+        log(f"removing {leftovers.count()} items left by an earlier interrupted run")
+        leftovers.delete()
+    phases = dict.fromkeys(CREATE_PHASES, 0.0)
+    created: list[int] = []
+    capture_first = min(20, items)
+
+    log(f"creation figure: {items} items through the model path, one creator")
     try:
-        for n in range(min(capture_first, items)):  # warm, and count the queries
-            capture = Capture()
-            with connection.execute_wrapper(capture):
-                one(n)
-            query_count += len(capture.queries)
-        for key in phases:
-            phases[key] = 0.0
-        measured_n = items - min(capture_first, items)
+        capture = Capture()  # warm, and count the queries
+        with connection.execute_wrapper(capture):
+            created += _create(template, range(capture_first))
+        measured_n = max(1, items - capture_first)
         started, cpu = time.perf_counter(), time.process_time()
-        for n in range(capture_first, items):
-            one(n)
+        created += _create(template, range(capture_first, items), phases)
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+        together: dict[str, Any] = {}
+        if creators > 1:
+            log(f"creation figure: {items} more items by {creators} creators at once")
+            wall, made = _create_concurrently(template, items, creators)
+            created += made
+            together = {
+                "creators": creators,
+                "items": len(made),
+                "seconds": round(wall, 2),
+                "items_per_s": round(len(made) / wall, 1),
+            }
     finally:
         log(f"removing the {len(created)} created items")
         for start in range(0, len(created), 1000):
@@ -1069,15 +1143,17 @@ def creation_figure(subjects: Subjects, items: int) -> dict[str, Any]:
                     "VACUUM (ANALYZE) disclosures_disclosure, disclosures_disclosureaudience, "
                     "search_searchdoc"
                 )
-    measured_n = max(1, measured_n)
     return {
         "items": items,
         "timed_items": measured_n,
         "seconds": round(seconds, 2),
-        "items_per_s": round(measured_n / seconds, 1),
+        "one_creator_items_per_s": round(measured_n / seconds, 1),
+        # The platform's rate: the concurrent run's when there was one.
+        "items_per_s": together.get("items_per_s", round(measured_n / seconds, 1)),
+        "concurrent": together,
         "ms_per_item": round(seconds / measured_n * 1000, 3),
         "cpu_ms_per_item": round(cpu / measured_n * 1000, 3),
-        "queries_per_item": round(query_count / max(1, min(capture_first, items)), 1),
+        "queries_per_item": round(len(capture.queries) / max(1, capture_first), 1),
         "phase_ms_per_item": {k: round(v / measured_n * 1000, 3) for k, v in phases.items()},
         "template_item": subjects.item_id,
         "path": "sanitize_html(body); Disclosure(...).full_clean(); save(force_insert=True) "
@@ -1094,6 +1170,17 @@ class Target:
     target: str
     measured: str
     met: bool | None  # None: reported, no target
+
+
+def _creation_measured(create: dict[str, Any]) -> str:
+    alone = f"{create.get('one_creator_items_per_s', create['items_per_s']):.0f}/s alone"
+    together = create.get("concurrent") or {}
+    if not together:
+        return f"{alone} ({create['queries_per_item']} queries/item)"
+    return (
+        f"{together['items_per_s']:.0f}/s by {together['creators']} creators at once, "
+        f"{alone} ({create['queries_per_item']} queries/item)"
+    )
 
 
 def evaluate(results: dict[str, Any]) -> list[Target]:
@@ -1140,6 +1227,11 @@ def evaluate(results: dict[str, Any]) -> list[Target]:
             out.append(
                 Target(f"{row['label']}: p99", "< 50 ms", f"{row['p99']:.1f} ms", row["p99"] < 50)
             )
+    for name in [n for n in loads if n.startswith(("feed_first_c", "feed_deep_c"))]:
+        row = loads[name]
+        out.append(
+            Target(f"{row['label']}: p99", "< 50 ms", f"{row['p99']:.1f} ms", row["p99"] < 50)
+        )
     for name in ("locust_feed_first", "locust_feed_deep"):
         if name in loads:
             row = loads[name]
@@ -1151,7 +1243,8 @@ def evaluate(results: dict[str, Any]) -> list[Target]:
                     row["p99"] < 50,
                 )
             )
-    for name in ("search2_member", "locust_search2_member"):
+    searches = [n for n in loads if n.startswith("search2_member_c")]
+    for name in ("search2_member", *searches, "locust_search2_member"):
         if name in loads:
             row = loads[name]
             tool = " (locust journey)" if row["tool"] == "locust" else ""
@@ -1179,7 +1272,7 @@ def evaluate(results: dict[str, Any]) -> list[Target]:
             Target(
                 "creating items through the model path",
                 "≥ 500/s",
-                f"{create['items_per_s']:.0f}/s ({create['queries_per_item']} queries/item)",
+                _creation_measured(create),
                 create["items_per_s"] >= 500,
             )
         )
@@ -1305,6 +1398,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--duration", type=int, default=15, help="seconds per load run (15)")
     parser.add_argument("--warmup", type=int, default=2, help="seconds of warm-up per URL (2)")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections (16)")
+    parser.add_argument(
+        "--latency-connections",
+        type=int,
+        default=2,
+        help="connections for the signed-in latency rows (2: one per worker; 0 skips them)",
+    )
     parser.add_argument("--users", type=int, default=16, help="locust users (16)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (2)")
     parser.add_argument("--worker-class", choices=("sync", "gthread"), default="sync")
@@ -1312,6 +1411,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--deep-pages", type=int, default=50, help="公开给我的 pages deep (50)")
     parser.add_argument("--worker-items", type=int, default=1000, help="0 skips the worker")
     parser.add_argument("--create-items", type=int, default=10_000, help="0 skips creation")
+    parser.add_argument(
+        "--creators", type=int, default=2, help="processes creating items at once (2)"
+    )
     parser.add_argument("--password", help="the synthetic accounts' password, if one was set")
     parser.add_argument(
         "--profile",
@@ -1451,6 +1553,32 @@ def main(argv: list[str] | None = None) -> int:
             )
             loads.append(load)
 
+        # The signed-in pages once more at one connection per worker: what one request takes
+        # with nobody queued ahead of it (at 16 connections on 2 workers a request waits for
+        # ~7 others, so p50 is ~8 times the service time whatever the page).
+        for name in LATENCY_ROWS:
+            if args.latency_connections <= 0 or (only and name not in only):
+                continue
+            label, path, who = rows[name]
+            log(f"wrk {name} at {args.latency_connections} connections")
+            load = run_wrk(
+                tools["wrk"],
+                server,
+                Load(
+                    f"{name}_c{args.latency_connections}",
+                    f"{label}, {args.latency_connections} connections",
+                    "wrk",
+                    path,
+                    who,
+                ),
+                duration=args.duration,
+                connections=args.latency_connections,
+                cookie=cookies[who],
+                warmup=args.warmup,
+            )
+            log(f"  {load.rps:,.0f} rps, p50 {load.p50} p95 {load.p95} p99 {load.p99} ms")
+            loads.append(load)
+
         journey = [
             ("feed_first", rows["feed_first"][0], rows["feed_first"][1]),
             ("feed_deep", rows["feed_deep"][0], rows["feed_deep"][1]),
@@ -1496,7 +1624,9 @@ def main(argv: list[str] | None = None) -> int:
     worker = worker_figure(args.database_url, args.worker_items) if args.worker_items else None
     if worker:
         log(f"worker: {worker['items_per_s']} items/s, {worker['queries_per_item']} queries/item")
-    create = creation_figure(subjects, args.create_items) if args.create_items else None
+    create = (
+        creation_figure(subjects, args.create_items, args.creators) if args.create_items else None
+    )
     if create:
         log(f"creation: {create['items_per_s']} items/s, {create['queries_per_item']} queries/item")
 

@@ -51,6 +51,8 @@ MIDDLEWARE = [
     "dwgk.lib.middleware.SecurityHeadersMiddleware",
     # ETag on every GET answer and 304 for a matching If-None-Match / If-Modified-Since.
     "django.middleware.http.ConditionalGetMiddleware",
+    # Cached anonymous public pages are answered here, before the rest runs.
+    "dwgk.public.pagecache.PageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

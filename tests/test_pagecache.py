@@ -14,8 +14,10 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+from django.conf import settings
 from django.core.cache import caches
 from django.db import connection, transaction
+from django.http import HttpResponse
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -243,3 +245,64 @@ def test_a_cached_opinion_form_works_for_each_visitor_with_their_own_tokens(dw):
         assert response.status_code in (200, 400)  # CSRF passed (a 403 would fail here)
         assert response.status_code != 403
     assert Opinion.objects.filter(disclosure=item).count() == 0  # both were "too fast"
+
+
+def test_a_cached_answer_carries_the_headers_of_a_rendered_one(dw):
+    item = society_item(dw)
+    for url in (HOME, item_url(item)):
+        rendered = Client().get(url)
+        with CaptureQueriesContext(connection) as queries:
+            cached = Client().get(url)
+        assert len(queries) == 1  # answered before the session and authentication run
+        assert cached.content != b"" and len(cached.content) == int(cached["Content-Length"])
+        skipped = {"ETag", "Set-Cookie", "Content-Length"}  # of this answer, made anew
+        assert {k: v for k, v in rendered.items() if k not in skipped} == {
+            k: v for k, v in cached.items() if k not in skipped
+        }
+        assert cached["X-Frame-Options"] == "DENY"
+        assert "Content-Security-Policy" in cached
+        assert cached.has_header("ETag")
+
+
+def test_a_cached_form_is_private_and_made_for_the_visitors_own_csrf_cookie(dw):
+    item = society_item(dw)
+    get(Client(), item_url(item))  # rendered and stored
+    visitor = Client(enforce_csrf_checks=True)
+    visitor.get(HOME)  # a page without a form: no CSRF cookie yet
+    assert settings.CSRF_COOKIE_NAME not in visitor.cookies
+    page = visitor.get(item_url(item))
+    assert page["Cache-Control"] == "private, no-cache"
+    cookie = visitor.cookies[settings.CSRF_COOKIE_NAME].value
+    again = visitor.get(item_url(item))
+    assert visitor.cookies[settings.CSRF_COOKIE_NAME].value == cookie  # theirs, kept
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', again.content.decode())
+    assert token is not None
+    response = visitor.post(
+        reverse("feedback:submit", args=[item.pk]),
+        {"csrfmiddlewaretoken": token.group(1), "text": "建议。", "homepage": "", "token": ""},
+    )
+    assert response.status_code != 403  # the token matches the cookie the visitor holds
+
+
+def test_an_answer_that_sets_a_cookie_of_its_own_is_not_stored():
+    answer = HttpResponse("<p>您好</p>")
+    answer.set_cookie("seen", "1")
+    assert pagecache._store(answer) is None
+    answer = HttpResponse('<input name="csrfmiddlewaretoken" value="abc">')
+    answer.set_cookie(settings.CSRF_COOKIE_NAME, "secret")  # the renderer's own, made anew
+    stored = pagecache._store(answer)
+    assert stored is not None and b"\x00csrfmiddlewaretoken\x00abc\x00" in stored[0]
+
+
+def test_only_public_pages_read_the_stamp(dw):
+    item = society_item(dw)
+    for url, public in (
+        (reverse("login"), False),
+        ("/no/such/page/", False),
+        (HOME, True),
+        (item_url(item), True),
+    ):
+        with CaptureQueriesContext(connection) as queries:
+            Client().get(url)
+        reads = [q["sql"] for q in queries.captured_queries if "public_pagestamp" in q["sql"]]
+        assert bool(reads) is public, url

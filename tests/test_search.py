@@ -257,6 +257,12 @@ def test_a_half_width_query_marks_the_full_width_text_it_matched():
     assert highlight("金额１，２８０元", ["1,280"]) == "金额<mark>１，２８０</mark>元"
 
 
+def test_a_character_that_folds_to_two_keeps_the_marks_on_the_text_as_written():
+    # ㈱ folds to "(株)" and ﬁ to "fi": the positions after them shift, the marks must not.
+    assert highlight("㈱公司ﬁle党费收缴", ["党费"]) == "㈱公司ﬁle<mark>党费</mark>收缴"
+    assert highlight("ﬁle党费", ["file"]) == "<mark>ﬁle</mark>党费"
+
+
 def test_highlight_cuts_a_window_around_the_first_hit():
     text = "甲" * 100 + "换届选举" + "乙" * 200
     snippet = highlight(text, ["换届选举"])

@@ -1,9 +1,6 @@
 """HTTP caching for the public pages (DESIGN-NOTES: the framework is the limit, so anonymous
 pages must be cacheable) without ever letting a shared cache keep anything personal.
 
-    @public_page
-    def home(request): ...
-
 An anonymous GET answered 200 gets `Cache-Control: public, max-age=60` and an ETag
 (`ConditionalGetMiddleware` turns a matching If-None-Match or If-Modified-Since into 304);
 a response for a signed-in person, or one that carries a CSRF token (a form), is
@@ -13,9 +10,7 @@ a response for a signed-in person, or one that carries a CSRF token (a form), is
 from __future__ import annotations
 
 import datetime
-import functools
 from collections.abc import Callable
-from typing import Any
 
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
@@ -23,8 +18,6 @@ from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.http import http_date
 
 PUBLIC_MAX_AGE = 60  # seconds: a new disclosure reaches cached readers within a minute
-
-View = Callable[..., HttpResponseBase]
 
 
 def mark_cacheable(request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
@@ -44,16 +37,6 @@ def set_last_modified(response: HttpResponseBase, when: datetime.datetime | None
     """Last-Modified from the newest thing the page shows (for If-Modified-Since)."""
     if when is not None:
         response["Last-Modified"] = http_date(when.timestamp())
-
-
-def public_page(view: View) -> View:
-    """Decorate a view whose anonymous answer is the same for every anonymous visitor."""
-
-    @functools.wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        return mark_cacheable(request, view(request, *args, **kwargs))
-
-    return wrapped
 
 
 class PrivateByDefaultMiddleware:

@@ -15,11 +15,18 @@ query). Entries also expire after `PUBLIC_MAX_AGE`, the minute a proxy may keep 
 anyway, which bounds what a change made outside the platform's code (SQL by hand) can leave.
 
 Only an anonymous GET or HEAD without a session or messages cookie is served from or stored
-in the cache, and only a 200 answer is stored. A page with a form keeps its form: the value
-of every hidden field that belongs to one answer — the CSRF token, and whatever an app
-registers with `renew_field` (the opinion form's signed timestamp) — is marked before the
-page is stored and made anew for this visitor on every hit (Django then sets the visitor's
-CSRF cookie as on a rendered page).
+in the cache, only for a view decorated with `public_page`, and only a 200 answer is stored.
+`PageCacheMiddleware` does both, early in the middleware list: a hit is answered before the
+session, locale, CSRF, authentication and later middleware run (DESIGN-NOTES: answered
+there, a cached page costs little more than a bare "ok"); a miss goes through them all, and
+the answer is stored as they left it, headers included, so that a hit carries the same ones.
+
+A page with a form keeps its form: the value of every hidden field that belongs to one
+answer — the CSRF token, and whatever an app registers with `renew_field` (the opinion
+form's signed timestamp) — is marked before the page is stored and made anew for this
+visitor on every hit. The CSRF token is made from the visitor's own CSRF cookie (a new one
+is set when they have none), exactly as Django's CSRF middleware does on a rendered page,
+and such an answer is `private`: a shared cache must not keep one visitor's tokens.
 """
 
 from __future__ import annotations
@@ -36,7 +43,10 @@ from django.db import transaction
 from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
-from django.middleware.csrf import get_token
+from django.middleware.csrf import CsrfViewMiddleware, get_token
+from django.urls import Resolver404, resolve
+from django.utils import translation
+from django.utils.cache import patch_cache_control
 
 from dwgk.lib.context_processors import LARGE_TYPE_COOKIE
 from dwgk.lib.http import PUBLIC_MAX_AGE, mark_cacheable
@@ -48,7 +58,7 @@ HIDDEN_VALUE = re.compile(rb'name="([a-z_]+)" value="([^"\x00]*)"')
 FRESH_MARK = re.compile(rb"\x00([a-z_]+)\x00([^\x00]*)\x00")
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # Headers that belong to one answer, not to the page.
-NOT_KEPT = {"set-cookie", "vary", "cache-control", "etag"}
+NOT_KEPT = {"set-cookie", "etag", "content-length"}
 
 View = Callable[..., HttpResponseBase]
 Renew = Callable[[HttpRequest, str], str]
@@ -95,27 +105,40 @@ def _bump_now() -> None:
 
 
 def _cacheable(request: HttpRequest) -> bool:
+    """Whether the request may be answered from the cache: anonymous (no session, so no
+    signed-in person) with nothing waiting for them (messages)."""
     if request.method not in ("GET", "HEAD"):
         return False
     cookies = request.COOKIES
-    if settings.SESSION_COOKIE_NAME in cookies or "messages" in cookies:
-        return False  # somebody, or a message waiting for them: render for them
-    return not request.user.is_authenticated
+    return settings.SESSION_COOKIE_NAME not in cookies and "messages" not in cookies
+
+
+def _for_public_page(request: HttpRequest) -> bool:
+    """Whether the path is a `public_page` view's: any other request (a sign-in page, a
+    file, an API call) never reads the stamp or the cache."""
+    try:
+        match = resolve(request.path_info)
+    except Resolver404:
+        return False
+    return getattr(match.func, "public_page", False)
 
 
 def _key(request: HttpRequest, stamp: int) -> str:
     large = request.COOKIES.get(LARGE_TYPE_COOKIE) == "1"
-    language = getattr(request, "LANGUAGE_CODE", settings.LANGUAGE_CODE)
+    language = translation.get_language_from_request(request)
     where = f"{request.get_host()}{request.get_full_path()}"
     digest = hashlib.sha256(where.encode()).hexdigest()[:32]
     return f"page:{stamp}:{int(large)}:{language}:{digest}"
 
 
-def _store(response: HttpResponseBase) -> tuple[bytes, list[tuple[str, str]]] | None:
+Kept = tuple[bytes, list[tuple[str, str]]]
+
+
+def _store(response: HttpResponseBase) -> Kept | None:
     if response.status_code != 200 or not isinstance(response, HttpResponse):
         return None
-    if response.cookies:
-        return None
+    if any(name != settings.CSRF_COOKIE_NAME for name in response.cookies):
+        return None  # a cookie of this visitor's: the page is theirs
 
     def mark(match: re.Match[bytes]) -> bytes:
         name, value = match.groups()
@@ -128,40 +151,61 @@ def _store(response: HttpResponseBase) -> tuple[bytes, list[tuple[str, str]]] | 
     return content, headers
 
 
-def _restore(request: HttpRequest, kept: tuple[bytes, list[tuple[str, str]]]) -> HttpResponse:
-    content, headers = kept
-    if b"\x00" in content:
+class PageCacheMiddleware:
+    """Answer anonymous visitors from the cache, and store the pages rendered for them."""
 
-        def renew(match: re.Match[bytes]) -> bytes:
-            name, value = match.group(1).decode(), match.group(2).decode()
-            return RENEWED[name](request, value).encode()
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+        # Django's own CSRF handling, for a hit that is answered before it runs.
+        self.csrf = CsrfViewMiddleware(get_response)
 
-        content = FRESH_MARK.sub(renew, content)
-    response = HttpResponse(content)
-    for name, value in headers:
-        response[name] = value
-    return response
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        if not _cacheable(request) or not _for_public_page(request):
+            return self.get_response(request)
+        key = _key(request, current_stamp())
+        cache = caches[CACHE_ALIAS]
+        kept = cache.get(key)
+        if kept is not None:
+            return self._restore(request, kept)
+        response = self.get_response(request)
+        if getattr(request, "public_page", False) and not request.user.is_authenticated:
+            stored = _store(response)
+            if stored is not None:
+                cache.set(key, stored, PUBLIC_MAX_AGE)
+        return response
+
+    def _restore(self, request: HttpRequest, kept: Kept) -> HttpResponse:
+        content, headers = kept
+        response = HttpResponse()
+        for name, value in headers:
+            response[name] = value
+        if b"\x00" in content:
+            self.csrf.process_request(request)  # the visitor's CSRF cookie, if any
+
+            def renew(match: re.Match[bytes]) -> bytes:
+                name, value = match.group(1).decode(), match.group(2).decode()
+                return RENEWED[name](request, value).encode()
+
+            content = FRESH_MARK.sub(renew, content)
+            response.headers.pop("Cache-Control", None)
+            patch_cache_control(response, private=True, no_cache=True)
+            self.csrf.process_response(request, response)  # a new visitor's CSRF cookie
+        response.content = content
+        response["Content-Length"] = str(len(content))
+        return response
 
 
 def public_page(view: View) -> View:
-    """Decorate a view whose anonymous answer is the same for every anonymous visitor:
-    cached as described above, and marked for browsers and proxies by `mark_cacheable`."""
+    """Decorate a view whose anonymous answer is the same for every anonymous visitor: its
+    answers to them are cached (`PageCacheMiddleware`) and marked for browsers and proxies
+    by `mark_cacheable`."""
 
     @functools.wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if not _cacheable(request):
-            return mark_cacheable(request, view(request, *args, **kwargs))
-        cache = caches[CACHE_ALIAS]
-        key = _key(request, current_stamp())
-        kept = cache.get(key)
-        if kept is not None:
-            return mark_cacheable(request, _restore(request, kept))
-        response = view(request, *args, **kwargs)
-        kept = _store(response)
-        if kept is not None:
-            cache.set(key, kept, PUBLIC_MAX_AGE)
-        return mark_cacheable(request, response)
+        request.public_page = True  # type: ignore[attr-defined]
+        return mark_cacheable(request, view(request, *args, **kwargs))
 
+    wrapped.public_page = True  # type: ignore[attr-defined]
     return wrapped
 
 

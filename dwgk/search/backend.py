@@ -15,6 +15,7 @@ Another engine can be plugged in with the setting SEARCH_BACKEND (a dotted path 
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -190,18 +191,25 @@ class DatabaseSearchBackend(SearchBackend):
         return int(row[0]) if row else 0
 
 
+@functools.cache
+def _fold_char(char: str) -> str:
+    # A few thousand distinct characters at most: the cache stays small.
+    return normalize(char).lower()
+
+
 def _folded(text: str) -> tuple[str, list[int]]:
     """The text folded as the index folds it (NFKC, lower case) and, for every position of
     the folded text, the position in `text` it came from: hits found in the folded text are
     marked in the text as written."""
-    out: list[str] = []
+    pieces = [_fold_char(char) for char in text]
+    folded = "".join(pieces)
+    if len(folded) == len(text):  # every character folded to one: positions unchanged
+        return folded, list(range(len(text) + 1))
     origin: list[int] = []
-    for i, char in enumerate(text):
-        folded = normalize(char).lower()
-        out.append(folded)
-        origin.extend([i] * len(folded))
+    for i, piece in enumerate(pieces):
+        origin.extend([i] * len(piece))
     origin.append(len(text))
-    return "".join(out), origin
+    return folded, origin
 
 
 def highlight(text: str, literals: list[str], size: int | None = SNIPPET_CHARS) -> SafeString:
