@@ -402,6 +402,58 @@ KEY_QUERIES: dict[str, Callable[[str], bool]] = {
 }
 
 
+def measured_plans(
+    subjects: Subjects, rows: dict[str, tuple[str, str, str]]
+) -> tuple[dict[str, Any], list[str]]:
+    """database_plans of every measured page but the baselines, and the sequential scans of
+    the items tables among them (said loudly at once; the run exits 1 at its end)."""
+    log("database plans (EXPLAIN) of every measured page")
+    plans = database_plans(
+        subjects, {n: (p, w) for n, (_l, p, w) in rows.items() if not n.startswith("baseline")}
+    )
+    seq_scans = sorted(
+        {
+            f"{name}: {t}"
+            for name, page in plans.items()
+            for t in page["seq_scans"]
+            if t in FAIL_TABLES
+        }
+    )
+    if seq_scans:
+        loud(["SEQUENTIAL SCAN OF THE ITEMS TABLES / 全表扫描：", *seq_scans])
+    return plans, seq_scans
+
+
+def in_process_fetch(user_id: int) -> Any:
+    """An opener-like object whose open(path) renders the page in this process, signed in
+    as the user (for follow_next_pages without a server)."""
+    from django.test import Client
+
+    from dwgk.accounts.models import User
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(User.objects.get(pk=user_id))
+
+    class Answer:
+        def __init__(self, body: bytes) -> None:
+            self.body = body
+
+        def __enter__(self) -> Answer:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            return None
+
+        def read(self) -> bytes:
+            return self.body
+
+    class Fetch:
+        def open(self, path: str, timeout: int = 30) -> Answer:
+            return Answer(client.get(path).content)
+
+    return Fetch()
+
+
 def database_plans(subjects: Subjects, pages: dict[str, tuple[str, str]]) -> dict[str, Any]:
     """Render each page once through Django's test client (the same views, in this process)
     and EXPLAIN every SELECT that reads a watched table. Pages: name → (path, who)."""
@@ -1203,6 +1255,16 @@ def evaluate(results: dict[str, Any]) -> list[Target]:
                     ratio(row) >= 0.70,
                 )
             )
+            sized = loads.get("baseline_sized", {}).get("rps") or 0.0
+            if sized:
+                out.append(
+                    Target(
+                        f"{row['label']}: rps vs the baseline of the home page's size",
+                        "(reported)",
+                        f"{row['rps'] / sized:.0%} ({row['rps']:.0f} / {sized:.0f})",
+                        None,
+                    )
+                )
             out.append(
                 Target(f"{row['label']}: p99", "< 25 ms", f"{row['p99']:.1f} ms", row["p99"] < 25)
             )
@@ -1304,11 +1366,15 @@ def evaluate(results: dict[str, Any]) -> list[Target]:
 
 def markdown(results: dict[str, Any]) -> str:
     """The short report: the load rows, the targets, the key queries."""
+    server = (
+        f"gunicorn {results['server']['workers']} × {results['server']['worker_class']}"
+        if results["http"]
+        else "plans only, no load"
+    )
     lines = [
         f"dwgk benchmark {results['date']} — {results['database']['vendor']} "
         f"({results['database']['counts']['organizations']:,} organizations, "
-        f"{results['database']['counts']['items']:,} items), gunicorn "
-        f"{results['server']['workers']} × {results['server']['worker_class']}, "
+        f"{results['database']['counts']['items']:,} items), {server}, "
         f"{results['machine']['cpus']} cores, load {results['machine']['load_before']} → "
         f"{results['machine']['load_after']}",
         "",
@@ -1422,10 +1488,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--only", default="", help="comma-separated rows to run (default all)")
     parser.add_argument(
+        "--plans-only",
+        action="store_true",
+        help="only the database plans (EXPLAIN ANALYZE) of every page: no server, no load",
+    )
+    parser.add_argument(
         "--out", type=Path, help="JSON file (default bench/results/bench-<date>.json)"
     )
     parser.add_argument("--compare", type=Path, help="an earlier JSON to compare with")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.compare and not args.compare.is_file():
+        parser.error(f"--compare {args.compare}: no such file")  # before the run, not after
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -1493,142 +1567,157 @@ def main(argv: list[str] | None = None) -> int:
             "staff",
         )
 
-    server = start_server(tools["gunicorn"], env, args.workers, args.worker_class, args.threads)
     loads: list[Load] = []
     profiles: dict[str, Any] = {}
     memory: dict[str, dict[str, float]] = {}
-    try:
-        cookies = {"public": ""}
-        member_http = http_login(server.base, subjects.member, password)
-        cookies["member"] = cookie_header(member_http)
-        if subjects.staff:
-            cookies["staff"] = cookie_header(http_login(server.base, subjects.staff, password))
-        deep, depth = follow_next_pages(member_http, server.base, "/me/feed/", args.deep_pages)
+    worker: dict[str, Any] | None = None
+    create: dict[str, Any] | None = None
+    if args.plans_only:
+        # The database-level figures alone (a province too big to load-test here): the deep
+        # page found by following its links in this process, no server, no load.
+        deep, depth = follow_next_pages(
+            in_process_fetch(subjects.member_id), "", "/me/feed/", args.deep_pages
+        )
         subjects.deep_path, subjects.deep_pages = deep, depth
-        who = rows["feed_deep"][2]
-        rows["feed_deep"] = (f"公开给我的 {depth + 1} pages deep", deep, who)
-        log(f"deep page after {depth} 下一页 links: {deep}")
-        for name, (_label, path, who) in rows.items():
-            status = check_page(server.base, path, cookies[who])
-            if status != 200:
-                loud([f"{name}: GET {path} as {who} answered {status}, not 200"])
-                return 2
-
-        log("database plans (EXPLAIN) of every measured page")
-        plans = database_plans(
-            subjects,
-            {n: (p, w) for n, (_l, p, w) in rows.items() if not n.startswith("baseline")},
-        )
-        seq_scans = sorted(
-            {
-                f"{name}: {t}"
-                for name, page in plans.items()
-                for t in page["seq_scans"]
-                if t in FAIL_TABLES
-            }
-        )
-        if seq_scans:
-            loud(["SEQUENTIAL SCAN OF THE ITEMS TABLES / 全表扫描：", *seq_scans])
-
-        def wrk_row(name: str) -> Load:
-            label, path, who = rows[name]
-            return run_wrk(
-                tools["wrk"],
-                server,
-                Load(name, label, "wrk", path, who),
-                duration=args.duration,
-                connections=args.connections,
-                cookie=cookies[who],
-                warmup=args.warmup,
-            )
-
-        for name in rows:
-            if only and name not in only and not name.startswith("baseline"):
-                continue
-            log(f"wrk {name}: {rows[name][1]}")
-            load = wrk_row(name)
-            log(
-                f"  {load.rps:,.0f} rps, p50 {load.p50} p95 {load.p95} p99 {load.p99} ms, "
-                f"errors {load.errors}, server CPU {load.server_cpu_ms} ms/request"
-            )
-            loads.append(load)
-
-        # The signed-in pages once more at one connection per worker: what one request takes
-        # with nobody queued ahead of it (at 16 connections on 2 workers a request waits for
-        # ~7 others, so p50 is ~8 times the service time whatever the page).
-        for name in LATENCY_ROWS:
-            if args.latency_connections <= 0 or (only and name not in only):
-                continue
-            label, path, who = rows[name]
-            log(f"wrk {name} at {args.latency_connections} connections")
-            load = run_wrk(
-                tools["wrk"],
-                server,
-                Load(
-                    f"{name}_c{args.latency_connections}",
-                    f"{label}, {args.latency_connections} connections",
-                    "wrk",
-                    path,
-                    who,
+        rows["feed_deep"] = (f"公开给我的 {depth + 1} pages deep", deep, "member")
+        plans, seq_scans = measured_plans(subjects, rows)
+    else:
+        server = start_server(tools["gunicorn"], env, args.workers, args.worker_class, args.threads)
+        try:
+            cookies = {"public": ""}
+            member_http = http_login(server.base, subjects.member, password)
+            cookies["member"] = cookie_header(member_http)
+            if subjects.staff:
+                cookies["staff"] = cookie_header(http_login(server.base, subjects.staff, password))
+            with urllib.request.urlopen(server.base + "/", timeout=30) as answer:
+                home_size = len(answer.read())
+            rows = {
+                "baseline": rows["baseline"],
+                "baseline_sized": (
+                    f"baseline of the home page's size: {home_size:,} fixed bytes",
+                    f"/bench/ok/{home_size}/",
+                    "public",
                 ),
-                duration=args.duration,
-                connections=args.latency_connections,
-                cookie=cookies[who],
-                warmup=args.warmup,
-            )
-            log(f"  {load.rps:,.0f} rps, p50 {load.p50} p95 {load.p95} p99 {load.p99} ms")
-            loads.append(load)
+                **rows,
+            }
+            deep, depth = follow_next_pages(member_http, server.base, "/me/feed/", args.deep_pages)
+            subjects.deep_path, subjects.deep_pages = deep, depth
+            who = rows["feed_deep"][2]
+            rows["feed_deep"] = (f"公开给我的 {depth + 1} pages deep", deep, who)
+            log(f"deep page after {depth} 下一页 links: {deep}")
+            for name, (_label, path, who) in rows.items():
+                status = check_page(server.base, path, cookies[who])
+                if status != 200:
+                    loud([f"{name}: GET {path} as {who} answered {status}, not 200"])
+                    return 2
 
-        journey = [
-            ("feed_first", rows["feed_first"][0], rows["feed_first"][1]),
-            ("feed_deep", rows["feed_deep"][0], rows["feed_deep"][1]),
-            ("search2_member", rows["search2_member"][0], rows["search2_member"][1]),
-            ("search4_member", rows["search4_member"][0], rows["search4_member"][1]),
-        ]
-        if not only or "locust" in only:
-            log(f"locust journey: {args.users} signed-in users, {args.duration} s")
-            for load in run_locust(
-                tools["locust"],
-                server,
-                duration=args.duration,
-                users=args.users,
-                username=subjects.member,
-                password=password,
-                journey=journey,
-            ):
+            plans, seq_scans = measured_plans(subjects, rows)
+
+            def wrk_row(name: str) -> Load:
+                label, path, who = rows[name]
+                return run_wrk(
+                    tools["wrk"],
+                    server,
+                    Load(name, label, "wrk", path, who),
+                    duration=args.duration,
+                    connections=args.connections,
+                    cookie=cookies[who],
+                    warmup=args.warmup,
+                )
+
+            for name in rows:
+                if only and name not in only and not name.startswith("baseline"):
+                    continue
+                log(f"wrk {name}: {rows[name][1]}")
+                load = wrk_row(name)
                 log(
-                    f"  {load.label}: {load.rps:,.0f} rps, p95 {load.p95} p99 {load.p99} ms, errors {load.errors}"
+                    f"  {load.rps:,.0f} rps, p50 {load.p50} p95 {load.p95} p99 {load.p99} ms, "
+                    f"errors {load.errors}, server CPU {load.server_cpu_ms} ms/request"
                 )
                 loads.append(load)
 
-        log("wrk baseline again: did the machine stay the same?")
-        again = wrk_row("baseline")
-        again.name, again.label = "baseline_end", "baseline again (end of the load)"
-        loads.append(again)
+            # The signed-in pages once more at one connection per worker: what one request takes
+            # with nobody queued ahead of it (at 16 connections on 2 workers a request waits for
+            # ~7 others, so p50 is ~8 times the service time whatever the page).
+            for name in LATENCY_ROWS:
+                if args.latency_connections <= 0 or (only and name not in only):
+                    continue
+                label, path, who = rows[name]
+                log(f"wrk {name} at {args.latency_connections} connections")
+                load = run_wrk(
+                    tools["wrk"],
+                    server,
+                    Load(
+                        f"{name}_c{args.latency_connections}",
+                        f"{label}, {args.latency_connections} connections",
+                        "wrk",
+                        path,
+                        who,
+                    ),
+                    duration=args.duration,
+                    connections=args.latency_connections,
+                    cookie=cookies[who],
+                    warmup=args.warmup,
+                )
+                log(f"  {load.rps:,.0f} rps, p50 {load.p50} p95 {load.p95} p99 {load.p99} ms")
+                loads.append(load)
 
-        for pid in server.workers():
-            memory[str(pid)] = proc_status(pid)
-        log(f"worker memory (MB): {memory}")
+            journey = [
+                ("feed_first", rows["feed_first"][0], rows["feed_first"][1]),
+                ("feed_deep", rows["feed_deep"][0], rows["feed_deep"][1]),
+                ("search2_member", rows["search2_member"][0], rows["search2_member"][1]),
+                ("search4_member", rows["search4_member"][0], rows["search4_member"][1]),
+            ]
+            if not only or "locust" in only:
+                log(f"locust journey: {args.users} signed-in users, {args.duration} s")
+                for load in run_locust(
+                    tools["locust"],
+                    server,
+                    duration=args.duration,
+                    users=args.users,
+                    username=subjects.member,
+                    password=password,
+                    journey=journey,
+                ):
+                    log(
+                        f"  {load.label}: {load.rps:,.0f} rps, p95 {load.p95} p99 {load.p99} ms, errors {load.errors}"
+                    )
+                    loads.append(load)
 
-        for name in [n for n in args.profile.split(",") if n]:
-            if name not in rows:
-                log(f"--profile {name}: no such row")
-                continue
-            log(f"py-spy on {name} for {args.duration} s")
-            summary = run_profile(server, functools.partial(wrk_row, name), args.duration, name)
-            if summary is not None:
-                profiles[name] = summary
-    finally:
-        stop_server(server)
+            log("wrk baseline again: did the machine stay the same?")
+            again = wrk_row("baseline")
+            again.name, again.label = "baseline_end", "baseline again (end of the load)"
+            loads.append(again)
 
-    worker = worker_figure(args.database_url, args.worker_items) if args.worker_items else None
-    if worker:
-        log(f"worker: {worker['items_per_s']} items/s, {worker['queries_per_item']} queries/item")
-    create = (
-        creation_figure(subjects, args.create_items, args.creators) if args.create_items else None
-    )
-    if create:
-        log(f"creation: {create['items_per_s']} items/s, {create['queries_per_item']} queries/item")
+            for pid in server.workers():
+                memory[str(pid)] = proc_status(pid)
+            log(f"worker memory (MB): {memory}")
+
+            for name in [n for n in args.profile.split(",") if n]:
+                if name not in rows:
+                    log(f"--profile {name}: no such row")
+                    continue
+                log(f"py-spy on {name} for {args.duration} s")
+                summary = run_profile(server, functools.partial(wrk_row, name), args.duration, name)
+                if summary is not None:
+                    profiles[name] = summary
+        finally:
+            stop_server(server)
+
+        worker = worker_figure(args.database_url, args.worker_items) if args.worker_items else None
+        if worker:
+            log(
+                f"worker: {worker['items_per_s']} items/s, {worker['queries_per_item']} queries/item"
+            )
+        create = (
+            creation_figure(subjects, args.create_items, args.creators)
+            if args.create_items
+            else None
+        )
+        if create:
+            log(
+                f"creation: {create['items_per_s']} items/s, {create['queries_per_item']} queries/item"
+            )
 
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":

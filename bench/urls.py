@@ -19,4 +19,14 @@ def baseline(request: HttpRequest) -> HttpResponse:
     return HttpResponse("ok", content_type="text/plain")
 
 
-urlpatterns = [path(BASELINE_PATH, baseline, name="bench-baseline"), *platform_urlpatterns]
+def sized_baseline(request: HttpRequest, size: int) -> HttpResponse:
+    """A fixed page of `size` bytes: the baseline with a public page's weight (sending and
+    reading 40 KB costs the server and the load generator more than sending "ok")."""
+    return HttpResponse(b"x" * min(size, 1_000_000), content_type="text/html; charset=utf-8")
+
+
+urlpatterns = [
+    path(BASELINE_PATH, baseline, name="bench-baseline"),
+    path(f"{BASELINE_PATH}<int:size>/", sized_baseline, name="bench-baseline-sized"),
+    *platform_urlpatterns,
+]

@@ -80,6 +80,10 @@ CACHES = {
         "OPTIONS": {"MAX_ENTRIES": envint("PAGE_CACHE_ENTRIES", 1000)},
     },
 }
+# How long a server process trusts the page stamp it read (milliseconds): a change committed
+# by another process reaches this process's cached pages within this time (the committing
+# process's own at once). 0 reads it on every cached answer.
+PAGE_STAMP_MS = envint("PAGE_STAMP_MS", 1000)
 
 TEMPLATES = [
     {

@@ -15,7 +15,10 @@ def _empty_page_cache() -> None:
     rolled back with the test's database, so an old page could otherwise match again."""
     from django.core.cache import caches
 
+    from dwgk.public import pagecache
+
     caches["pages"].clear()
+    pagecache._forget_stamp()
 
 
 @pytest.fixture

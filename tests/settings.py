@@ -16,3 +16,7 @@ from pathlib import Path  # noqa: E402
 
 # Uploaded attachments go to a throw-away folder, never into the working tree.
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="dwgk-test-media-"))
+
+# Every cached answer reads the page stamp, so that a test sees another process's change at
+# once; tests/test_pagecache.py sets the production interval where it tests the interval.
+PAGE_STAMP_MS = 0

@@ -29,6 +29,7 @@ from dwgk.feedback.forms import issue_token, token_problem
 from dwgk.feedback.models import Opinion
 from dwgk.lib.context_processors import LARGE_TYPE_COOKIE
 from dwgk.public import pagecache
+from dwgk.public.models import PageStamp
 from tests.cast import make_member
 from tests.disclosure_cast import draft, through_review
 
@@ -306,3 +307,49 @@ def test_only_public_pages_read_the_stamp(dw):
             Client().get(url)
         reads = [q["sql"] for q in queries.captured_queries if "public_pagestamp" in q["sql"]]
         assert bool(reads) is public, url
+
+
+def test_a_page_the_same_for_everyone_keeps_its_etag_and_one_with_tokens_does_not(dw):
+    item = society_item(dw)
+    rendered, cached = Client().get(HOME), Client().get(HOME)
+    assert rendered["ETag"] == cached["ETag"]
+    again = Client().get(HOME, HTTP_IF_NONE_MATCH=cached["ETag"])
+    assert again.status_code == 304
+    first, second = Client().get(item_url(item)), Client().get(item_url(item))
+    assert first["ETag"] != second["ETag"]  # each answer carries its own tokens
+    assert Client().get(item_url(item), HTTP_IF_NONE_MATCH=second["ETag"]).status_code == 200
+
+
+def test_a_process_reads_the_stamp_at_most_once_a_second(dw, settings, monkeypatch):
+    settings.PAGE_STAMP_MS = 1000
+    clock = [1000.0]
+    monkeypatch.setattr(pagecache, "_clock", lambda: clock[0])
+    item = society_item(dw)
+    client = Client()
+    get(client, item_url(item))  # rendered and stored, the stamp read
+    assert get(client, item_url(item))[1] == 0  # within the second: no query at all
+    # Another process commits a change: this one sees it once its second is over.
+    Disclosure.objects.filter(pk=item.pk).update(title="2027年支部工作计划（修订）")
+    PageStamp.objects.update_or_create(
+        pk=pagecache.STAMP_PK, defaults={"value": pagecache._read_stamp() + 1}
+    )
+    clock[0] += 0.5
+    assert "（修订）" not in get(client, item_url(item))[0]
+    clock[0] += 0.6
+    page, queries = get(client, item_url(item))
+    assert "2027年支部工作计划（修订）" in page and queries > 1
+
+
+def test_the_process_that_makes_a_change_sees_it_at_once_whatever_the_interval(
+    dw, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    settings.PAGE_STAMP_MS = 1000
+    monkeypatch.setattr(pagecache, "_clock", lambda: 1000.0)  # time stands still
+    item = society_item(dw)
+    client = Client()
+    get(client, item_url(item))
+    assert get(client, item_url(item))[1] == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.disclosure_withdraw(item, actor=dw.alice, notice="内容有误，予以撤回并更正。")
+    item_page, queries = get(client, item_url(item))
+    assert queries > 1 and "内容有误，予以撤回并更正。" in item_page
