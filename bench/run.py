@@ -424,34 +424,16 @@ def measured_plans(
     return plans, seq_scans
 
 
-def in_process_fetch(user_id: int) -> Any:
-    """An opener-like object whose open(path) renders the page in this process, signed in
-    as the user (for follow_next_pages without a server)."""
+def in_process_fetch(user_id: int) -> Callable[[str], str]:
+    """GET a path in this process, signed in as the user: the page's text (for
+    follow_next_pages without a server)."""
     from django.test import Client
 
     from dwgk.accounts.models import User
 
     client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(User.objects.get(pk=user_id))
-
-    class Answer:
-        def __init__(self, body: bytes) -> None:
-            self.body = body
-
-        def __enter__(self) -> Answer:
-            return self
-
-        def __exit__(self, *exc: object) -> None:
-            return None
-
-        def read(self) -> bytes:
-            return self.body
-
-    class Fetch:
-        def open(self, path: str, timeout: int = 30) -> Answer:
-            return Answer(client.get(path).content)
-
-    return Fetch()
+    return lambda path: client.get(path).content.decode()
 
 
 def database_plans(subjects: Subjects, pages: dict[str, tuple[str, str]]) -> dict[str, Any]:
@@ -646,15 +628,13 @@ def cookie_header(opener: urllib.request.OpenerDirector) -> str:
     return "; ".join(f"{c.name}={c.value}" for c in jar)
 
 
-def follow_next_pages(
-    opener: urllib.request.OpenerDirector, base: str, start: str, pages: int
-) -> tuple[str, int]:
-    """Follow 公开给我的's 下一页 link (id="next-page") `pages` times: (path, depth)."""
+def follow_next_pages(fetch: Callable[[str], str], start: str, pages: int) -> tuple[str, int]:
+    """Follow 公开给我的's 下一页 link (id="next-page") `pages` times, `fetch` giving a
+    path's page: (path, depth)."""
     path, depth = start, 0
     link = re.compile(r'<a href="([^"]+)" id="next-page"')
     while depth < pages:
-        with opener.open(base + path, timeout=30) as answer:
-            found = link.search(answer.read().decode())
+        found = link.search(fetch(path))
         if found is None:
             break
         href = found.group(1).replace("&amp;", "&")
@@ -1576,7 +1556,7 @@ def main(argv: list[str] | None = None) -> int:
         # The database-level figures alone (a province too big to load-test here): the deep
         # page found by following its links in this process, no server, no load.
         deep, depth = follow_next_pages(
-            in_process_fetch(subjects.member_id), "", "/me/feed/", args.deep_pages
+            in_process_fetch(subjects.member_id), "/me/feed/", args.deep_pages
         )
         subjects.deep_path, subjects.deep_pages = deep, depth
         rows["feed_deep"] = (f"公开给我的 {depth + 1} pages deep", deep, "member")
@@ -1600,7 +1580,12 @@ def main(argv: list[str] | None = None) -> int:
                 ),
                 **rows,
             }
-            deep, depth = follow_next_pages(member_http, server.base, "/me/feed/", args.deep_pages)
+
+            def fetch(path: str) -> str:
+                with member_http.open(server.base + path, timeout=30) as answer:
+                    return str(answer.read().decode())
+
+            deep, depth = follow_next_pages(fetch, "/me/feed/", args.deep_pages)
             subjects.deep_path, subjects.deep_pages = deep, depth
             who = rows["feed_deep"][2]
             rows["feed_deep"] = (f"公开给我的 {depth + 1} pages deep", deep, who)

@@ -51,7 +51,8 @@ MIDDLEWARE = [
     "dwgk.lib.middleware.SecurityHeadersMiddleware",
     # ETag on every GET answer and 304 for a matching If-None-Match / If-Modified-Since.
     "django.middleware.http.ConditionalGetMiddleware",
-    # Cached anonymous public pages are answered here, before the rest runs.
+    # Cached anonymous public pages are answered here, before the rest runs; a successful
+    # POST makes them stale here, after the rest has run.
     "dwgk.public.pagecache.PageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -61,7 +62,6 @@ MIDDLEWARE = [
     "dwgk.lib.middleware.SessionRefreshMiddleware",
     "dwgk.audience.keys.ViewerKeysPerRequest",
     "dwgk.lib.http.PrivateByDefaultMiddleware",
-    "dwgk.public.pagecache.PageStampMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",

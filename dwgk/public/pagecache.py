@@ -200,7 +200,8 @@ def _store(response: HttpResponseBase) -> Kept | None:
 
 
 class PageCacheMiddleware:
-    """Answer anonymous visitors from the cache, and store the pages rendered for them."""
+    """Answer anonymous visitors from the cache, store the pages rendered for them, and
+    make every cached page stale after a successful POST (PUT, PATCH, DELETE)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
@@ -208,6 +209,11 @@ class PageCacheMiddleware:
         self.csrf = CsrfViewMiddleware(get_response)
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        if request.method in UNSAFE_METHODS:
+            response = self.get_response(request)
+            if response.status_code < 400:
+                bump()
+            return response
         if not _cacheable(request) or not _for_public_page(request):
             return self.get_response(request)
         key = _key(request, current_stamp())
@@ -255,19 +261,6 @@ def public_page(view: View) -> View:
 
     wrapped.public_page = True  # type: ignore[attr-defined]
     return wrapped
-
-
-class PageStampMiddleware:
-    """After every successful POST (PUT, PATCH, DELETE), cached public pages are stale."""
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponseBase:
-        response = self.get_response(request)
-        if request.method in UNSAFE_METHODS and response.status_code < 400:
-            bump()
-        return response
 
 
 def on_disclosure_changed(sender: Any, **kwargs: Any) -> None:
